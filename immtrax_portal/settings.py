@@ -1,0 +1,105 @@
+"""One typed settings object, read from environment variables (prefix ``IMMTRAX_``) and ``.env``.
+
+Defaults run the embedded mode: SQLite under ``data/``, in-process state, demo sign-in,
+mail kept in the development mailbox. Production refuses to start on those defaults.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="IMMTRAX_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""
+    public_url: str = "http://localhost:3000"
+    redis_url: str | None = None
+
+    # Contact facts shown in the app (DESIGN.md "Contact facts").
+    program_name: str = "Montana Immunization Program"
+    program_phone: str = "(406) 444-5580"
+    program_hours: str = "Monday–Friday 8am–5pm (MST)"
+    program_email: str = "immtrax@mt.gov"
+    okta_account_guide_url: str = "https://dphhs.mt.gov/publichealth/immunization/immtrax"
+
+    # Invitations and reminders.
+    invitation_lifetime_days: int = Field(default=14, ge=1, le=90)
+    invitation_reminder_days: list[int] = Field(default_factory=lambda: [3, 7])
+
+    # Sessions.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+
+    # OpenID Connect. With no issuer, the embedded demo provider runs on loopback.
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "immtrax-portal-demo"
+    oidc_client_secret: str = "demo-secret-not-for-production"
+    oidc_scopes: str = "openid email profile"
+    demo_oidc_port: int = 3010
+
+    # Outgoing mail. With no host, mail stays in the development mailbox.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "imMTrax Access Portal <no-reply@immtrax.example>"
+
+    # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
+    trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
+
+    # Targets for the staff queue's overdue markers, in business days.
+    overdue_review_business_days: int = 1
+    overdue_submitted_business_days: int = 2
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_database_and_refuse_placeholders(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'immtrax.db'}"
+        if self.environment == "production":
+            problems = []
+            if not self.oidc_issuer:
+                problems.append("IMMTRAX_OIDC_ISSUER must name the Okta issuer (demo sign-in is off)")
+            if "not-for-production" in self.oidc_client_secret:
+                problems.append("IMMTRAX_OIDC_CLIENT_SECRET still holds the demo placeholder")
+            if not self.public_url.startswith("https://"):
+                problems.append("IMMTRAX_PUBLIC_URL must be an https:// address")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_demo_sign_in(self) -> bool:
+        return not self.oidc_issuer
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call ``get_settings.cache_clear()`` after changing env."""
+    return Settings()

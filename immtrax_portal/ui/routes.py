@@ -1,0 +1,16 @@
+"""Route constants and URL builders: the one place page paths are spelled."""
+
+from urllib.parse import quote
+
+HOME = "/"
+DASHBOARD = "/dashboard"
+WIZARD = "/requests/new"
+NOT_ALLOWED = "/not-allowed"
+SIGN_IN = "/auth/sign-in"
+SIGN_OUT = "/auth/sign-out"
+AGREEMENT = "/agreement"
+MAILBOX = "/dev/mailbox"
+
+
+def sign_in_url(return_to: str = DASHBOARD) -> str:
+    return f"{SIGN_IN}?return_to={quote(return_to, safe='/')}"

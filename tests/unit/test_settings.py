@@ -1,0 +1,162 @@
+"""Settings: embedded-mode defaults, IMMTRAX_ environment overrides, production refusals."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic import ValidationError
+
+from immtrax_portal.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings
+
+GOOD_PRODUCTION = {
+    "IMMTRAX_ENVIRONMENT": "production",
+    "IMMTRAX_OIDC_ISSUER": "https://mt.okta.example/oauth2/default",
+    "IMMTRAX_OIDC_CLIENT_SECRET": "a-real-secret-from-the-vault",
+    "IMMTRAX_PUBLIC_URL": "https://immtrax-access.mt.example",
+}
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch, tmp_path):
+    """No IMMTRAX_ variable from the outer shell, and no .env file, leaks into a test."""
+    for name in list(os.environ):
+        if name.upper().startswith("IMMTRAX_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_run_the_embedded_mode_on_a_sqlite_file_under_data():
+    settings = Settings()
+    assert DEFAULT_DATA_DIR == PROJECT_ROOT / "data"
+    assert settings.environment == "development"
+    assert settings.database_url == f"sqlite:///{DEFAULT_DATA_DIR / 'immtrax.db'}"
+    assert settings.is_sqlite
+    assert settings.public_url == "http://localhost:3000"
+    assert settings.uses_demo_sign_in
+    assert not settings.secure_cookies
+
+
+def test_defaults_show_the_programs_contact_facts_from_the_design():
+    settings = Settings()
+    assert settings.program_name == "Montana Immunization Program"
+    assert settings.program_phone == "(406) 444-5580"
+    assert settings.program_hours == "Monday–Friday 8am–5pm (MST)"
+
+
+def test_invitations_last_fourteen_days_by_default():
+    assert Settings().invitation_lifetime_days == 14
+
+
+def test_environment_variables_with_the_immtrax_prefix_override_defaults(monkeypatch):
+    monkeypatch.setenv("IMMTRAX_DATABASE_URL", "postgresql://portal@db.example/immtrax")
+    monkeypatch.setenv("IMMTRAX_PUBLIC_URL", "https://access.example.org")
+    monkeypatch.setenv("IMMTRAX_PROGRAM_PHONE", "(406) 555-0100")
+    monkeypatch.setenv("IMMTRAX_PROGRAM_HOURS", "Monday–Thursday 7am–6pm (MST)")
+    monkeypatch.setenv("IMMTRAX_INVITATION_LIFETIME_DAYS", "21")
+    settings = Settings()
+    assert settings.database_url == "postgresql://portal@db.example/immtrax"
+    assert not settings.is_sqlite
+    assert settings.public_url == "https://access.example.org"
+    assert settings.secure_cookies
+    assert settings.program_phone == "(406) 555-0100"
+    assert settings.program_hours == "Monday–Thursday 7am–6pm (MST)"
+    assert settings.invitation_lifetime_days == 21
+
+
+def test_variables_without_the_prefix_are_ignored(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone-else/db")
+    monkeypatch.setenv("PUBLIC_URL", "https://someone-else.example")
+    settings = Settings()
+    assert settings.is_sqlite
+    assert settings.public_url == "http://localhost:3000"
+
+
+def test_a_different_data_folder_moves_the_default_sqlite_file(monkeypatch, tmp_path):
+    monkeypatch.setenv("IMMTRAX_DATA_DIR", str(tmp_path / "state"))
+    assert Settings().database_url == f"sqlite:///{tmp_path / 'state' / 'immtrax.db'}"
+
+
+def test_a_dotenv_file_is_read_but_the_environment_wins(monkeypatch, tmp_path):
+    (tmp_path / ".env").write_text(
+        "IMMTRAX_PROGRAM_PHONE=(406) 555-0199\nIMMTRAX_INVITATION_LIFETIME_DAYS=10\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("IMMTRAX_INVITATION_LIFETIME_DAYS", "30")
+    settings = Settings()
+    assert settings.program_phone == "(406) 555-0199"
+    assert settings.invitation_lifetime_days == 30
+
+
+@pytest.mark.parametrize("days", ["0", "91", "two weeks"])
+def test_an_unreasonable_invitation_lifetime_is_refused(monkeypatch, days):
+    monkeypatch.setenv("IMMTRAX_INVITATION_LIFETIME_DAYS", days)
+    with pytest.raises(ValidationError, match="invitation_lifetime_days"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://access.example.org/", "https://access.example.org"),
+        ("https://access.example.org///", "https://access.example.org"),
+        ("http://localhost:3000/", "http://localhost:3000"),
+        ("https://access.example.org", "https://access.example.org"),
+    ],
+)
+def test_the_public_url_loses_its_trailing_slash(monkeypatch, given, expected):
+    monkeypatch.setenv("IMMTRAX_PUBLIC_URL", given)
+    assert Settings().public_url == expected
+
+
+def test_production_starts_with_a_real_issuer_secret_and_https_address(monkeypatch):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.environment == "production"
+    assert not settings.uses_demo_sign_in
+    assert settings.secure_cookies
+
+
+def test_production_on_the_defaults_names_every_variable_to_fix(monkeypatch):
+    monkeypatch.setenv("IMMTRAX_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert "refusing to start in production" in message
+    for variable in ("IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"):
+        assert variable in message
+
+
+@pytest.mark.parametrize(
+    ("variable", "bad_value"),
+    [
+        ("IMMTRAX_OIDC_CLIENT_SECRET", "demo-secret-not-for-production"),
+        ("IMMTRAX_OIDC_ISSUER", None),
+        ("IMMTRAX_OIDC_ISSUER", ""),
+        ("IMMTRAX_PUBLIC_URL", "http://immtrax-access.mt.example"),
+    ],
+    ids=["placeholder-secret", "missing-issuer", "empty-issuer", "plain-http-url"],
+)
+def test_production_refuses_one_bad_setting_and_names_its_variable(
+    monkeypatch, variable, bad_value
+):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    if bad_value is None:
+        monkeypatch.delenv(variable)
+    else:
+        monkeypatch.setenv(variable, bad_value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert variable in message
+    others = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"} - {variable}
+    assert not any(other in message for other in others)
+
+
+def test_development_tolerates_the_demo_defaults_that_production_refuses(monkeypatch):
+    monkeypatch.setenv("IMMTRAX_PUBLIC_URL", "http://localhost:3000")
+    settings = Settings()
+    assert settings.oidc_issuer is None
+    assert "not-for-production" in settings.oidc_client_secret
