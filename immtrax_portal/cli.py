@@ -6,7 +6,6 @@ Usage: python -m immtrax_portal.cli {prepare|serve|browser-check}
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys

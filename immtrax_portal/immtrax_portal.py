@@ -1,16 +1,36 @@
-"""The app Reflex loads: pages and the HTTP routes for sign-in. Wiring only."""
+"""The app Reflex loads: pages, the sign-in HTTP routes and start-up checks. Wiring only."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from immtrax_portal.auth.routes import build_auth_app
+from immtrax_portal.db import get_engine
+from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.ui import routes
+from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
+from immtrax_portal.ui.state.dashboard import DashboardState
+from immtrax_portal.ui.state.session import SessionState
+
+
+def _refuse_outdated_database() -> None:
+    """Fail start-up, naming the fix, rather than fail on the first query."""
+    ensure_database_is_current(get_engine())
+
 
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
+    # The sign-in routes share the port; Reflex mounts itself beneath this Starlette app.
+    api_transformer=build_auth_app(),
 )
+app.register_lifespan_task(_refuse_outdated_database)
+
 app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "
-                         "information system.")
+                         "information system.", on_load=SessionState.load_identity)
+app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard | imMTrax Access Portal",
+             on_load=DashboardState.load)
+app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | imMTrax Access Portal",
+             on_load=SessionState.load_identity)

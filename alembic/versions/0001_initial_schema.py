@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:04:18.547550
+Create Date: 2026-11-25 07:09:20.420459
 """
 from collections.abc import Sequence
 
@@ -128,6 +128,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_access_request_subject_org', ['subject_person_id', 'organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_request_submitter_id'), ['submitter_id'], unique=False)
         batch_op.create_index('ix_access_request_type_created', ['request_type', 'created_at'], unique=False)
+        batch_op.create_index('uq_access_request_open_subject_org', ['subject_person_id', 'organization_id'], unique=True, sqlite_where=sa.text("status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"), postgresql_where=sa.text("status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"))
 
     op.create_table('agreement_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -314,6 +315,7 @@ def downgrade() -> None:
 
     op.drop_table('agreement_version')
     with op.batch_alter_table('access_request', schema=None) as batch_op:
+        batch_op.drop_index('uq_access_request_open_subject_org', sqlite_where=sa.text("status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"), postgresql_where=sa.text("status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"))
         batch_op.drop_index('ix_access_request_type_created')
         batch_op.drop_index(batch_op.f('ix_access_request_submitter_id'))
         batch_op.drop_index('ix_access_request_subject_org')

@@ -126,6 +126,9 @@ class RequestNumberCounter(SQLModel, table=True):
     last_value: int = Field(default=0)
 
 
+_OPEN_SQL = "status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"
+
+
 class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_request"
     __table_args__ = (
@@ -133,6 +136,13 @@ class AccessRequest(SQLModel, table=True):
         sa.Index("ix_access_request_org_status", "organization_id", "status"),
         sa.Index("ix_access_request_subject_org", "subject_person_id", "organization_id"),
         sa.Index("ix_access_request_type_created", "request_type", "created_at"),
+        # At most one open request per person and organization, even under concurrent submits.
+        sa.Index(
+            "uq_access_request_open_subject_org", "subject_person_id", "organization_id",
+            unique=True,
+            sqlite_where=sa.text(_OPEN_SQL),
+            postgresql_where=sa.text(_OPEN_SQL),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -87,7 +87,7 @@ def next_status(request_type: RequestType, status: RequestStatus, action: Action
     if request_type not in move.types:
         kinds = ", ".join(sorted(t.label for t in move.types))
         raise IllegalTransition(
-            f"cannot {action.value}: this is a {request_type.label} request, "
+            f"cannot {action.value}: this {request_type.label} request is {status.value}, "
             f"and {action.value} applies only to {kinds} requests"
         )
     return move

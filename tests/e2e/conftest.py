@@ -113,3 +113,10 @@ def save_screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in_as(page, portal: str, subject: str, return_to: str = "/dashboard") -> None:
+    """Sign in through the demo OpenID provider's picker, as a person would."""
+    page.goto(f"{portal}/auth/sign-in?return_to={return_to}", wait_until="domcontentloaded")
+    page.locator(f'button[name="sub"][value="{subject}"]').click()
+    page.wait_for_url(f"{portal}{return_to}**", wait_until="domcontentloaded")

@@ -146,8 +146,12 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
 def test_a_row_pointing_at_a_missing_person_is_refused(engine):
     [org] = add(engine, organization())
     with pytest.raises(IntegrityError):
-        add(engine, Grant(person_id=999, organization_id=org.id,
-                          access_level=AccessLevel.READ_ONLY_CONSENT))
+        add(
+            engine,
+            Grant(
+                person_id=999, organization_id=org.id, access_level=AccessLevel.READ_ONLY_CONSENT
+            ),
+        )
     assert count(engine, Grant) == 0
 
 
@@ -157,14 +161,33 @@ def test_a_row_pointing_at_a_missing_person_is_refused(engine):
 def test_a_grant_is_unique_per_person_and_organization(engine):
     [ana] = add(engine, person())
     [helena, billings] = add(engine, organization("MT0001"), organization("MT0002"))
-    add(engine, Grant(person_id=ana.id, organization_id=helena.id,
-                      access_level=AccessLevel.READ_ONLY_CONSENT, active=False))
+    add(
+        engine,
+        Grant(
+            person_id=ana.id,
+            organization_id=helena.id,
+            access_level=AccessLevel.READ_ONLY_CONSENT,
+            active=False,
+        ),
+    )
 
     # Even an inactive grant is the one row for that pair: a change updates it, never adds one.
     with pytest.raises(IntegrityError):
-        add(engine, Grant(person_id=ana.id, organization_id=helena.id,
-                          access_level=AccessLevel.VACCINE_MANAGEMENT))
+        add(
+            engine,
+            Grant(
+                person_id=ana.id,
+                organization_id=helena.id,
+                access_level=AccessLevel.VACCINE_MANAGEMENT,
+            ),
+        )
 
-    add(engine, Grant(person_id=ana.id, organization_id=billings.id,
-                      access_level=AccessLevel.VACCINE_MANAGEMENT))
+    add(
+        engine,
+        Grant(
+            person_id=ana.id,
+            organization_id=billings.id,
+            access_level=AccessLevel.VACCINE_MANAGEMENT,
+        ),
+    )
     assert count(engine, Grant) == 2

@@ -70,8 +70,10 @@ def _postgres_database() -> Iterator[str]:
             _postgres_unreachable = str(exc.orig or exc).strip().splitlines()[0]
             pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {_postgres_unreachable}")
         try:
-            yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-                hide_password=False
+            yield (
+                make_url(POSTGRES_ADMIN_URL)
+                .set(database=name)
+                .render_as_string(hide_password=False)
             )
         finally:
             # FORCE ends connections a test forgot to close, so the drop never hangs.

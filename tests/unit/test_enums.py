@@ -16,8 +16,7 @@ DESIGN_LEVEL_LINES = [
     "Read Only with Consent — search, view, print, and update imMTrax consent status.",
     "Record Maintenance — search, view, print, update and add patient information, "
     "add immunizations.",
-    "Vaccine Management — everything in Record Maintenance plus vaccine lot management "
-    "(VOMS 2.0).",
+    "Vaccine Management — everything in Record Maintenance plus vaccine lot management (VOMS 2.0).",
 ]
 
 
@@ -82,8 +81,12 @@ def test_open_statuses_are_those_still_waiting_on_someone():
 
 @pytest.mark.parametrize(
     "status",
-    [RequestStatus.COMPLETED, RequestStatus.REJECTED, RequestStatus.CANCELLED,
-     RequestStatus.EXPIRED],
+    [
+        RequestStatus.COMPLETED,
+        RequestStatus.REJECTED,
+        RequestStatus.CANCELLED,
+        RequestStatus.EXPIRED,
+    ],
     ids=lambda s: s.value,
 )
 def test_finished_and_expired_requests_are_not_open(status):
@@ -97,12 +100,23 @@ def test_status_labels_read_as_words():
 
 def test_stored_values_are_the_snake_case_names_the_database_holds():
     assert [s.value for s in RequestStatus] == [
-        "submitted", "awaiting_agreement", "in_review", "needs_info",
-        "completed", "rejected", "cancelled", "expired",
+        "submitted",
+        "awaiting_agreement",
+        "in_review",
+        "needs_info",
+        "completed",
+        "rejected",
+        "cancelled",
+        "expired",
     ]
     assert [t.value for t in RequestType] == [
-        "new_access", "change_employer", "permissions_change", "access_deletion",
+        "new_access",
+        "change_employer",
+        "permissions_change",
+        "access_deletion",
     ]
     assert [level.value for level in AccessLevel] == [
-        "read_only_consent", "record_maintenance", "vaccine_management",
+        "read_only_consent",
+        "record_maintenance",
+        "vaccine_management",
     ]

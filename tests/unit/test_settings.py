@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from immtrax_portal.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings
 
+PRODUCTION_VARIABLES = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"}
 GOOD_PRODUCTION = {
     "IMMTRAX_ENVIRONMENT": "production",
     "IMMTRAX_OIDC_ISSUER": "https://mt.okta.example/oauth2/default",
@@ -124,7 +125,7 @@ def test_production_on_the_defaults_names_every_variable_to_fix(monkeypatch):
         Settings()
     message = str(refused.value)
     assert "refusing to start in production" in message
-    for variable in ("IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"):
+    for variable in PRODUCTION_VARIABLES:
         assert variable in message
 
 
@@ -151,8 +152,7 @@ def test_production_refuses_one_bad_setting_and_names_its_variable(
         Settings()
     message = str(refused.value)
     assert variable in message
-    others = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"} - {variable}
-    assert not any(other in message for other in others)
+    assert not any(other in message for other in PRODUCTION_VARIABLES - {variable})
 
 
 def test_development_tolerates_the_demo_defaults_that_production_refuses(monkeypatch):

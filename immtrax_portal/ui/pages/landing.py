@@ -7,6 +7,7 @@ import reflex as rx
 from immtrax_portal.domain.enums import AccessLevel, RequestType
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes, theme
+from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import (
     button_link,
     card,
@@ -119,6 +120,5 @@ def landing_page() -> rx.Component:
         _before_you_start(),
         _access_levels(),
         _request_types(),
-        header_actions=(button_link("Sign in", routes.sign_in_url(), variant="on-dark",
-                                    reload=True),),
+        header_actions=(account_actions(),),
     )

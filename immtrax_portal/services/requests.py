@@ -1,0 +1,376 @@
+"""Submitting requests: validation, the registry's advice, and one transaction per submission.
+
+A submission writes the request, its audit events, its invitation and its outbox emails together,
+or nothing at all. The same idempotency key submitted twice yields the one request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain import validation as v
+from immtrax_portal.domain.enums import (
+    OPEN_STATUSES,
+    AccessLevel,
+    DeletionReason,
+    RequestStatus,
+    RequestType,
+    Role,
+)
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    Grant,
+    Organization,
+    Person,
+    RequestNumberCounter,
+    utcnow,
+)
+from immtrax_portal.domain.permissions import (
+    Actor,
+    NotAllowed,
+    require_not_about_self,
+    require_supervisor_of,
+)
+from immtrax_portal.domain.workflow import Action, transition
+from immtrax_portal.services import audit
+from immtrax_portal.services.actors import load_actor
+from immtrax_portal.services.invitations import invitation_url, issue_invitation
+from immtrax_portal.services.mail import queue_email
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """What a supervisor asks for; strings as typed, checked by ``draft_problems``."""
+
+    organization_id: int
+    request_type: RequestType
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    job_title: str = ""
+    start_date: str = ""
+    access_level: str = ""
+    subject_person_id: int | None = None
+    deletion_reason: str = ""
+    last_day: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryAdvice:
+    """What the registry says about a person at an organization, for the wizard to offer."""
+
+    message: str
+    suggested_type: RequestType | None = None
+    open_request_number: str | None = None
+    blocking: bool = True
+
+
+@dataclass
+class SubmissionRefused(Exception):
+    message: str
+    problems: dict[str, str] = field(default_factory=dict)
+    advice: RegistryAdvice | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def draft_problems(draft: RequestDraft, today: date) -> dict[str, str]:
+    """Field -> message for everything wrong with the draft's own fields."""
+    if draft.request_type.picks_from_roster:
+        problems = {}
+        if not draft.subject_person_id:
+            problems["subject_person_id"] = "Choose the person from your organization's users."
+        if draft.request_type == RequestType.PERMISSIONS_CHANGE:
+            if message := v.access_level_problem(draft.access_level):
+                problems["access_level"] = message
+            if message := v.note_problem(draft.note, required=True, what="reason for the change"):
+                problems["note"] = message
+        else:
+            if message := v.deletion_reason_problem(draft.deletion_reason):
+                problems["deletion_reason"] = message
+            if message := v.last_day_problem(draft.last_day, today):
+                problems["last_day"] = message
+            if message := v.note_problem(draft.note):
+                problems["note"] = message
+        return problems
+    problems = v.new_person_problems(
+        {
+            "first_name": draft.first_name, "last_name": draft.last_name, "email": draft.email,
+            "phone": draft.phone, "job_title": draft.job_title, "start_date": draft.start_date,
+        },
+        today,
+    )
+    if message := v.access_level_problem(draft.access_level):
+        problems["access_level"] = message
+    if message := v.note_problem(draft.note):
+        problems["note"] = message
+    return problems
+
+
+def open_request_for(session: Session, person_id: int, organization_id: int) -> AccessRequest | None:
+    return session.exec(
+        select(AccessRequest).where(
+            AccessRequest.subject_person_id == person_id,
+            AccessRequest.organization_id == organization_id,
+            AccessRequest.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+        )
+    ).first()
+
+
+def active_grants_of(session: Session, person_id: int) -> list[Grant]:
+    return list(session.exec(select(Grant).where(Grant.person_id == person_id, Grant.active)))
+
+
+def registry_advice(
+    session: Session, organization_id: int, request_type: RequestType, email: str
+) -> RegistryAdvice | None:
+    """What the registry knows that should change a New Access or Change Employer request."""
+    person = session.exec(select(Person).where(Person.email == v.normalize_email(email))).first()
+    grants = active_grants_of(session, person.id) if person else []
+    here = next((g for g in grants if g.organization_id == organization_id), None)
+    elsewhere = next((g for g in grants if g.organization_id != organization_id), None)
+    if person:
+        existing = open_request_for(session, person.id, organization_id)
+        if existing:
+            return RegistryAdvice(
+                f"There is already an open request ({existing.number}) for this person at this "
+                "organization. Follow that request instead of starting another.",
+                open_request_number=existing.number,
+            )
+    if here:
+        return RegistryAdvice(
+            f"This person already has {here.access_level.label} access at this organization. "
+            "To give them another level, submit a User Permissions Change instead.",
+            suggested_type=RequestType.PERMISSIONS_CHANGE,
+        )
+    if request_type == RequestType.NEW_ACCESS and elsewhere:
+        other = session.get(Organization, elsewhere.organization_id)
+        return RegistryAdvice(
+            f"This person already holds imMTrax access at {other.name if other else 'another organization'}. "
+            "Moving an existing user to your organization is a Change Employer request.",
+            suggested_type=RequestType.CHANGE_EMPLOYER,
+        )
+    if request_type == RequestType.CHANGE_EMPLOYER and not elsewhere:
+        return RegistryAdvice(
+            "We found no active imMTrax access for this email at another organization. "
+            "If the person is new to imMTrax, submit a New Access request.",
+            suggested_type=RequestType.NEW_ACCESS,
+        )
+    return None
+
+
+def _next_number(session: Session, year: int) -> str:
+    counter = session.get(RequestNumberCounter, year, with_for_update=True)
+    if counter is None:
+        counter = RequestNumberCounter(year=year, last_value=0)
+        session.add(counter)
+    counter.last_value += 1
+    session.flush()
+    return f"IMR-{year}-{counter.last_value:06d}"
+
+
+def _subject_for_new_person(session: Session, draft: RequestDraft) -> Person:
+    email = v.normalize_email(draft.email)
+    person = session.exec(select(Person).where(Person.email == email)).first()
+    if person is None:
+        person = Person(
+            email=email,
+            first_name=" ".join(draft.first_name.split()),
+            last_name=" ".join(draft.last_name.split()),
+            phone=v.format_phone(draft.phone),
+            job_title=draft.job_title.strip(),
+        )
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _roster_grant(session: Session, draft: RequestDraft) -> Grant:
+    grant = session.exec(
+        select(Grant).where(
+            Grant.person_id == draft.subject_person_id,
+            Grant.organization_id == draft.organization_id,
+            Grant.active,
+        )
+    ).first()
+    if grant is None:
+        raise SubmissionRefused(
+            "That person has no active access at this organization.",
+            {"subject_person_id": "Choose someone from your organization's current users."},
+        )
+    return grant
+
+
+def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: str,
+                    today: date, source_ip: str) -> AccessRequest:
+    require_supervisor_of(actor, draft.organization_id)
+    if problems := draft_problems(draft, today):
+        raise SubmissionRefused("Some answers need correcting.", problems)
+    grant: Grant | None = None
+    former_org: int | None = None
+    if draft.request_type.picks_from_roster:
+        require_not_about_self(actor, draft.subject_person_id, "")
+        grant = _roster_grant(session, draft)
+        subject = session.get(Person, draft.subject_person_id)
+        if (draft.request_type == RequestType.PERMISSIONS_CHANGE
+                and grant.access_level.value == draft.access_level):
+            raise SubmissionRefused(
+                "That is already the person's access level.",
+                {"access_level": f"They already have {grant.access_level.label}. Choose another level."},
+            )
+    else:
+        require_not_about_self(actor, None, draft.email)
+        advice = registry_advice(session, draft.organization_id, draft.request_type, draft.email)
+        if advice and advice.blocking:
+            raise SubmissionRefused(advice.message, advice=advice)
+        subject = _subject_for_new_person(session, draft)
+        if draft.request_type == RequestType.CHANGE_EMPLOYER:
+            former_org = next(g.organization_id for g in active_grants_of(session, subject.id)
+                              if g.organization_id != draft.organization_id)
+    existing = open_request_for(session, subject.id, draft.organization_id)
+    if existing:
+        raise SubmissionRefused(
+            f"There is already an open request ({existing.number}) for this person here.",
+            advice=RegistryAdvice("Open request exists.", open_request_number=existing.number),
+        )
+    now = utcnow()
+    request = AccessRequest(
+        number=_next_number(session, now.year),
+        request_type=draft.request_type,
+        status=RequestStatus.SUBMITTED,
+        organization_id=draft.organization_id,
+        submitter_id=actor.person_id,
+        subject_person_id=subject.id,
+        former_organization_id=former_org,
+        access_level=AccessLevel(draft.access_level) if draft.access_level else None,
+        job_title=draft.job_title.strip(),
+        phone=v.format_phone(draft.phone) if draft.phone.strip() else "",
+        start_date=v.parse_date(draft.start_date) if draft.start_date else None,
+        last_day=v.parse_date(draft.last_day) if draft.last_day else None,
+        reason=(DeletionReason(draft.deletion_reason).label if draft.deletion_reason else ""),
+        note=draft.note.strip(),
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        status_changed_at=now,
+    )
+    session.add(request)
+    session.flush()
+    _record_submission(session, actor, request, source_ip)
+    _route_new_request(session, actor, request, subject, grant, source_ip)
+    return request
+
+
+def _record_submission(session: Session, actor: Actor, request: AccessRequest, source_ip: str):
+    event = audit.record(
+        session, action="submit", actor_id=actor.person_id, actor_role=actor.role,
+        organization_id=request.organization_id, request_id=request.id,
+        target_type="access_request", target_id=request.number, source_ip=source_ip,
+        details={"type": request.request_type.value},
+    )
+    event.to_status = RequestStatus.SUBMITTED.value
+
+
+def _route_new_request(session: Session, actor: Actor, request: AccessRequest, subject: Person,
+                       grant: Grant | None, source_ip: str) -> None:
+    """Move the new request to where it waits next, with the emails that go with it."""
+    organization = session.get(Organization, request.organization_id)
+    if request.request_type.needs_agreement:
+        _, token = issue_invitation(session, request, subject.email)
+        session.add(transition(request, Action.SEND_INVITATION, actor_id=None,
+                               actor_role=Role.SYSTEM, source_ip=source_ip))
+        queue_email(
+            session, kind="invitation", to=subject.email, request_id=request.id,
+            subject="Sign your imMTrax User Agreement",
+            paragraphs=[
+                f"Hello {subject.first_name},",
+                f"{organization.name} has requested imMTrax access for you (request "
+                f"{request.number}). Before the program can send your login credentials, you need "
+                "to sign the imMTrax User Agreement.",
+                "Open the link below on a computer with Chrome, Edge or Firefox (not Safari, not "
+                "an iPhone or iPad), sign in with your own Okta account, and sign the agreement.",
+            ],
+            link=("Sign the User Agreement", invitation_url(token)),
+        )
+    # Permissions changes and deletions wait in "submitted" until staff start the review.
+    if request.request_type == RequestType.ACCESS_DELETION and grant is not None:
+        grant.active = False
+        grant.until = utcnow()
+        session.add(grant)
+        audit.record(session, action="suspend_grant", actor_id=actor.person_id,
+                     actor_role=actor.role, organization_id=request.organization_id,
+                     request_id=request.id, target_type="grant", target_id=grant.id,
+                     source_ip=source_ip, reason=request.reason)
+    submitter = session.get(Person, actor.person_id)
+    queue_email(
+        session, kind="receipt", to=submitter.email, request_id=request.id,
+        subject=f"Request {request.number} received",
+        paragraphs=[
+            f"Hello {submitter.first_name},",
+            f"We received your {request.request_type.label} request {request.number} for "
+            f"{subject.full_name} at {organization.name}.",
+            *next_steps(request.request_type),
+        ],
+    )
+    session.add(request)
+
+
+def next_steps(request_type: RequestType) -> list[str]:
+    """What happens after submission, in order, with who acts."""
+    if request_type.needs_agreement:
+        return [
+            "1. The new user receives an email invitation and signs the imMTrax User Agreement "
+            "with their own Okta account.",
+            "2. Montana Immunization Program staff review the request.",
+            "3. Staff create the imMTrax account and send the login credentials to the user.",
+        ]
+    if request_type == RequestType.PERMISSIONS_CHANGE:
+        return [
+            "1. Montana Immunization Program staff review the new access level.",
+            "2. Staff apply the change in imMTrax; you see the new level on your roster.",
+        ]
+    return [
+        "1. The user's access was suspended the moment you submitted this request.",
+        "2. Montana Immunization Program staff confirm the removal in imMTrax.",
+    ]
+
+
+def submit_request(person_id: int, draft: RequestDraft, idempotency_key: str, *,
+                   source_ip: str = "", today: date | None = None) -> AccessRequest:
+    """Submit once: a repeated key returns the request the first call created."""
+    today = today or date.today()
+    key = idempotency_key.strip()[:64]
+    if len(key) < 16:
+        raise SubmissionRefused("This form is out of date. Reload the page and try again.")
+    previous = _request_with_key(key, person_id)
+    if previous:
+        return previous
+    try:
+        with session_scope() as session:
+            actor = load_actor(session, person_id)
+            if actor is None:
+                raise NotAllowed("Sign in again to submit requests.")
+            return _create_request(session, actor, draft, key, today, source_ip)
+    except IntegrityError:
+        # Another submit with the same key won the race; answer with what it created.
+        previous = _request_with_key(key, person_id)
+        if previous:
+            return previous
+        raise SubmissionRefused("Another request for this person was submitted at the same "
+                                "moment. Reload to see it.") from None
+
+
+def _request_with_key(key: str, person_id: int) -> AccessRequest | None:
+    with session_scope() as session:
+        found = session.exec(select(AccessRequest).where(AccessRequest.idempotency_key == key)).first()
+        if found and found.submitter_id != person_id:
+            raise NotAllowed("This form belongs to another person's session.")
+        return found

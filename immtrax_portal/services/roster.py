@@ -1,0 +1,109 @@
+"""Reading the registry: who holds access where, at which level.
+
+The wizard searches one organization's current users; the result is small on purpose (at most
+``MAX_MATCHES`` rows from an indexed query) because it goes to the browser, and it never holds
+anyone from another organization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_
+from sqlmodel import select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.enums import RequestType
+from immtrax_portal.domain.models import Grant, Organization, Person
+from immtrax_portal.services.requests import RegistryAdvice, open_request_for, registry_advice
+
+MAX_MATCHES = 20
+MAX_QUERY_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One current user of an organization, as much as the wizard needs to show and pick."""
+
+    person_id: int
+    full_name: str
+    email: str
+    access_level: str
+    access_level_label: str
+    since: str
+
+
+def _like_pattern(query: str) -> str:
+    """``%query%`` with LIKE's own wildcards escaped, so "_" and "%" match themselves."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.lower()}%"
+
+
+def _entry(person: Person, grant: Grant) -> RosterEntry:
+    return RosterEntry(
+        person_id=person.id, full_name=person.full_name, email=person.email,
+        access_level=grant.access_level.value, access_level_label=grant.access_level.label,
+        since=grant.since.date().isoformat() if grant.since else "",
+    )
+
+
+def _active_roster(organization_id: int):
+    return (
+        select(Person, Grant)
+        .join(Grant, Grant.person_id == Person.id)
+        .where(Grant.organization_id == organization_id, Grant.active)
+    )
+
+
+def search_roster(organization_id: int, query: str, limit: int = MAX_MATCHES) -> list[RosterEntry]:
+    """Current users of one organization whose name or email contains ``query`` (any case),
+    by last name; an empty query lists the first ones. Never more than ``MAX_MATCHES``."""
+    limit = max(1, min(int(limit), MAX_MATCHES))
+    words = " ".join(str(query or "").split())[:MAX_QUERY_LENGTH]
+    statement = _active_roster(organization_id)
+    if words:
+        pattern = _like_pattern(words)
+        full_name = func.lower(Person.first_name + " " + Person.last_name)
+        statement = statement.where(or_(
+            full_name.like(pattern, escape="\\"),
+            func.lower(Person.last_name).like(pattern, escape="\\"),
+            Person.email.like(pattern, escape="\\"),  # stored lower-case (check constraint)
+        ))
+    statement = statement.order_by(Person.last_name, Person.first_name, Person.id).limit(limit)
+    with session_scope() as session:
+        return [_entry(person, grant) for person, grant in session.exec(statement)]
+
+
+def roster_entry(organization_id: int, person_id: int) -> RosterEntry | None:
+    """The person as a current user of this organization, or None when they are not one."""
+    statement = _active_roster(organization_id).where(Person.id == person_id)
+    with session_scope() as session:
+        row = session.exec(statement).first()
+        return _entry(*row) if row else None
+
+
+def organization_choices(organization_ids: frozenset[int] | set[int]) -> list[tuple[int, str]]:
+    """(id, name) of these organizations, by name: what a supervisor may pick from."""
+    if not organization_ids:
+        return []
+    with session_scope() as session:
+        rows = session.exec(
+            select(Organization.id, Organization.name)
+            .where(Organization.id.in_(sorted(organization_ids)))  # type: ignore[union-attr]
+            .order_by(Organization.name)
+        ).all()
+        return [(org_id, name) for org_id, name in rows]
+
+
+def advice_for_new_person(organization_id: int, request_type: RequestType,
+                          email: str) -> RegistryAdvice | None:
+    """What the registry says about this email at this organization (see ``registry_advice``)."""
+    with session_scope() as session:
+        return registry_advice(session, organization_id, request_type, email)
+
+
+def open_request_number(organization_id: int, person_id: int) -> str | None:
+    """The number of the person's open request at this organization, if there is one."""
+    with session_scope() as session:
+        existing = open_request_for(session, person_id, organization_id)
+        return existing.number if existing else None

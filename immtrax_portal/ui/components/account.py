@@ -1,0 +1,41 @@
+"""The header's account area: who is signed in, and sign-in or sign-out."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
+
+from immtrax_portal.ui import routes
+from immtrax_portal.ui.components.layout import button_link
+from immtrax_portal.ui.state.session import SessionState
+
+
+class NativeForm(BaseHTML):
+    """A <form> the browser submits itself (Reflex's own form always prevents that)."""
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+def sign_out_form() -> rx.Component:
+    """Sign-out changes state, so it is a POST to the server route, not a link."""
+    return NativeForm.create(
+        rx.el.button("Sign out", type="submit", class_name="portal-button on-dark"),
+        action=routes.SIGN_OUT,
+        method="post",
+        style={"margin": "0"},
+    )
+
+
+def account_actions() -> rx.Component:
+    return rx.cond(
+        SessionState.signed_in,
+        rx.fragment(
+            rx.el.a("My dashboard", href=routes.DASHBOARD, style={"color": "white"}),
+            rx.el.span(SessionState.display_name, " (", SessionState.role_label, ")",
+                       style={"color": "white"}),
+            sign_out_form(),
+        ),
+        button_link("Sign in", routes.sign_in_url(), variant="on-dark", reload=True),
+    )

@@ -1,0 +1,120 @@
+"""Who is calling: re-derived from the HttpOnly session cookie on every privileged event.
+
+The tab's client token is a bearer secret and Reflex state can be replayed by another client, so
+nothing cached in state is proof of identity. Vars without a leading underscore are display only.
+"""
+
+from __future__ import annotations
+
+import json
+
+import reflex as rx
+
+from immtrax_portal.auth.sessions import person_from_cookie_header
+from immtrax_portal.browser_policy import assess_user_agent
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.enums import AuditOutcome
+from immtrax_portal.domain.models import Person
+from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.services import audit
+from immtrax_portal.services.actors import actor_for
+from immtrax_portal.settings import get_settings
+from immtrax_portal.ui import routes
+
+
+def go_to_server_route(url: str) -> rx.event.EventSpec:
+    """A full page load (sign-in and sign-out live outside the single-page app)."""
+    return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+class SessionState(rx.State):
+    """Display facts about the signed-in person; the page frame reads these."""
+
+    signed_in: bool = False
+    identity_checked: bool = False
+    display_name: str = ""
+    role_label: str = ""
+    is_supervisor: bool = False
+    is_staff: bool = False
+    is_admin: bool = False
+    forms_blocked: bool = False
+    forms_block_reason: str = ""
+
+    def _current_actor(self) -> Actor | None:
+        """The caller as the database knows them right now, or None when not signed in."""
+        person = person_from_cookie_header(self.router.headers.cookie)
+        if person is None:
+            return None
+        with session_scope() as session:
+            return actor_for(session, person)
+
+    def _client_ip(self) -> str:
+        hops = get_settings().trusted_proxy_hops
+        raw = self.router.headers.raw_headers.get("x-forwarded-for", "")
+        forwarded = [p.strip() for p in raw.split(",") if p.strip()]
+        if hops and forwarded:
+            return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
+        return self.router.session.client_ip or ""
+
+    def _user_agent(self) -> str:
+        return self.router.headers.user_agent or ""
+
+    def _deny(self, actor: Actor | None, action: str, reason: str, **details) -> None:
+        """Record a refused call in the audit log (who tried what, from where)."""
+        with session_scope() as session:
+            audit.record(session, action=action, actor_id=actor.person_id if actor else None,
+                         actor_role=actor.role if actor else "anonymous",
+                         outcome=AuditOutcome.DENIED, reason=reason[:500],
+                         source_ip=self._client_ip(), details=details)
+
+    def _require_actor(self, action: str) -> Actor:
+        actor = self._current_actor()
+        if actor is None:
+            self._deny(None, action, "not signed in")
+            raise NotAllowed("Your session has ended. Sign in again to continue.")
+        return actor
+
+    def _show_identity(self, actor: Actor | None, person: Person | None) -> None:
+        self.identity_checked = True
+        self.signed_in = actor is not None
+        self.display_name = person.full_name if person else ""
+        self.is_supervisor = bool(actor and actor.supervised_org_ids)
+        self.is_staff = bool(actor and actor.is_program_staff)
+        self.is_admin = bool(actor and actor.is_admin)
+        self.role_label = actor.role.value.capitalize() if actor else ""
+        verdict = assess_user_agent(self._user_agent())
+        self.forms_blocked = verdict.blocked
+        self.forms_block_reason = verdict.reason
+
+    @rx.event
+    def load_identity(self):
+        person = person_from_cookie_header(self.router.headers.cookie)
+        actor = None
+        if person is not None:
+            with session_scope() as session:
+                actor = actor_for(session, person)
+        self._show_identity(actor, person)
+
+    def _page_path(self) -> str:
+        return self.router.url.path or routes.DASHBOARD
+
+    def _guard(self, needs: str) -> Actor | rx.event.EventSpec:
+        """Page guard: the actor, or the event that sends them to sign in / not allowed."""
+        person = person_from_cookie_header(self.router.headers.cookie)
+        actor = None
+        if person is not None:
+            with session_scope() as session:
+                actor = actor_for(session, person)
+        self._show_identity(actor, person)
+        if actor is None:
+            return go_to_server_route(routes.sign_in_url(self._page_path()))
+        allowed = {
+            "any": True,
+            "supervisor": bool(actor.supervised_org_ids),
+            "staff": actor.is_program_staff,
+            "admin": actor.is_admin,
+        }[needs]
+        if not allowed:
+            self._deny(actor, f"open_page:{self._page_path()}", f"needs {needs}")
+            return rx.redirect(routes.NOT_ALLOWED)
+        return actor
