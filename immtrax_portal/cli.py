@@ -30,6 +30,13 @@ def prepare() -> None:
 
 def serve() -> None:
     """Start the demo sign-in provider when no Okta issuer is set, then Reflex in production mode."""
+    from immtrax_portal.db import get_engine
+    from immtrax_portal.migrations import DatabaseBehindMigrations, ensure_database_is_current
+
+    try:
+        ensure_database_is_current(get_engine())
+    except DatabaseBehindMigrations as behind:
+        sys.exit(f"Refusing to start: {behind}")
     settings = get_settings()
     children: list[subprocess.Popen] = []
     if settings.uses_demo_sign_in:

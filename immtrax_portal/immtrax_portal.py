@@ -10,8 +10,12 @@ from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
+from immtrax_portal.ui.pages.sign_in import sign_in_page
+from immtrax_portal.ui.pages.staff_roles import staff_roles_page
+from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.dashboard import DashboardState
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, SignInPageState
+from immtrax_portal.ui.state.staff_roles import StaffRolesState
 
 
 def _refuse_outdated_database() -> None:
@@ -32,5 +36,11 @@ app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
                          "information system.", on_load=SessionState.load_identity)
 app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard | imMTrax Access Portal",
              on_load=DashboardState.load)
+app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in | imMTrax Access Portal",
+             on_load=SignInPageState.load)
+app.add_page(staff_roles_page, route=routes.ADMIN_STAFF, title="Program staff | imMTrax Access Portal",
+             on_load=StaffRolesState.load)
 app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | imMTrax Access Portal",
              on_load=SessionState.load_identity)
+app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",
+             on_load=open_wizard)

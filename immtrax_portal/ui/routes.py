@@ -7,10 +7,17 @@ DASHBOARD = "/dashboard"
 WIZARD = "/requests/new"
 NOT_ALLOWED = "/not-allowed"
 SIGN_IN = "/auth/sign-in"
+SIGN_IN_PAGE = "/sign-in"
 SIGN_OUT = "/auth/sign-out"
 AGREEMENT = "/agreement"
 MAILBOX = "/dev/mailbox"
+ADMIN_STAFF = "/admin/staff"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:
     return f"{SIGN_IN}?return_to={quote(return_to, safe='/')}"
+
+
+def sign_in_page_url(return_to: str = DASHBOARD) -> str:
+    """The portal's own page before Okta: what you need, then the button to the provider."""
+    return f"{SIGN_IN_PAGE}?return_to={quote(return_to, safe='/')}"

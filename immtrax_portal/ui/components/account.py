@@ -37,5 +37,5 @@ def account_actions() -> rx.Component:
                        style={"color": "white"}),
             sign_out_form(),
         ),
-        button_link("Sign in", routes.sign_in_url(), variant="on-dark", reload=True),
+        button_link("Sign in", routes.sign_in_page_url(), variant="on-dark"),
     )

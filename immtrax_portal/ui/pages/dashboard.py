@@ -55,6 +55,7 @@ def dashboard_page() -> rx.Component:
                 rx.el.h1("Welcome, ", D.display_name, style={"font_size": "2rem", "color": theme.NAVY}),
                 rx.cond(D.error != "", notice(rx.el.p(D.error), role="alert")),
                 rx.cond(D.is_supervisor, _supervisor_part()),
+                rx.cond(D.is_admin, rx.el.p(rx.el.a("Manage program staff", href=routes.ADMIN_STAFF))),
                 rx.cond(D.is_staff, _staff_part()),
                 _my_part(),
             ),

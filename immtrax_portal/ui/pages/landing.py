@@ -112,7 +112,7 @@ def landing_page() -> rx.Component:
             style={"font_size": "1.15rem", "max_width": "48rem"},
         ),
         rx.el.div(
-            button_link("Sign in with Okta", routes.sign_in_url(), reload=True),
+            button_link("Sign in", routes.sign_in_page_url()),
             rx.el.a("No Okta account yet?", href="#before"),
             style={"display": "flex", "gap": "1.25rem", "align_items": "center",
                    "flex_wrap": "wrap", "margin": "1.25rem 0"},

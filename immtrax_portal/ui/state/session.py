@@ -10,6 +10,7 @@ import json
 
 import reflex as rx
 
+from immtrax_portal.auth.routes import safe_return_to
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.browser_policy import assess_user_agent
 from immtrax_portal.db import session_scope
@@ -107,7 +108,7 @@ class SessionState(rx.State):
                 actor = actor_for(session, person)
         self._show_identity(actor, person)
         if actor is None:
-            return go_to_server_route(routes.sign_in_url(self._page_path()))
+            return rx.redirect(routes.sign_in_page_url(self._page_path()))
         allowed = {
             "any": True,
             "supervisor": bool(actor.supervised_org_ids),
@@ -118,3 +119,15 @@ class SessionState(rx.State):
             self._deny(actor, f"open_page:{self._page_path()}", f"needs {needs}")
             return rx.redirect(routes.NOT_ALLOWED)
         return actor
+
+
+class SignInPageState(SessionState):
+    """Where to come back to after signing in; checked again by the server route."""
+
+    continue_url: str = routes.sign_in_url()
+
+    @rx.event
+    def load(self):
+        self.load_identity()
+        wanted = self.router.url.query_parameters.get("return_to", routes.DASHBOARD)
+        self.continue_url = routes.sign_in_url(safe_return_to(wanted))

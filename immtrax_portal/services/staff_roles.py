@@ -1,0 +1,71 @@
+"""Granting and removing the program-staff role: admins only, each change audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.models import Person
+from immtrax_portal.domain.permissions import Actor, NotAllowed, require_admin
+from immtrax_portal.domain.validation import email_problem, normalize_email
+from immtrax_portal.services import audit
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    person_id: int
+    name: str
+    email: str
+    is_admin: bool
+
+
+def list_staff(actor: Actor, page: int = 1) -> tuple[list[StaffMember], int]:
+    """One page of staff, and how many there are."""
+    require_admin(actor)
+    with session_scope() as session:
+        total = session.exec(select(sa.func.count()).select_from(Person).where(Person.is_staff)).one()
+        people = session.exec(
+            select(Person).where(Person.is_staff).order_by(Person.last_name, Person.id)
+            .offset((max(1, page) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+        ).all()
+        return [StaffMember(p.id, p.full_name, p.email, p.is_admin) for p in people], total
+
+
+def grant_staff_role(actor: Actor, email: str, *, source_ip: str = "") -> StaffMember:
+    """Make a known person program staff. They must have signed in (or been invited) once."""
+    require_admin(actor)
+    if problem := email_problem(email):
+        raise ValueError(problem)
+    with session_scope() as session:
+        person = session.exec(select(Person).where(Person.email == normalize_email(email))).first()
+        if person is None:
+            raise ValueError("Nobody with that email has signed in to the portal yet. Ask them to "
+                             "sign in once, then add them.")
+        if not person.is_staff:
+            person.is_staff = True
+            session.add(person)
+            audit.record(session, action="grant_staff_role", actor_id=actor.person_id,
+                         actor_role=actor.role, target_type="person", target_id=person.id,
+                         source_ip=source_ip)
+        return StaffMember(person.id, person.full_name, person.email, person.is_admin)
+
+
+def remove_staff_role(actor: Actor, person_id: int, *, source_ip: str = "") -> None:
+    """Take the staff role away. Admins keep theirs: an admin cannot demote an admin here."""
+    require_admin(actor)
+    with session_scope() as session:
+        person = session.get(Person, person_id)
+        if person is None or not person.is_staff:
+            raise ValueError("That person is not program staff.")
+        if person.is_admin:
+            raise NotAllowed("Administrators keep the staff role; ask another administrator.")
+        person.is_staff = False
+        session.add(person)
+        audit.record(session, action="remove_staff_role", actor_id=actor.person_id,
+                     actor_role=actor.role, target_type="person", target_id=person.id,
+                     source_ip=source_ip)

@@ -1,0 +1,426 @@
+"""The wizard's event handlers, called directly as a client would call them, without a browser.
+
+Each state gets a router whose Cookie header carries a real server-side session, so the handlers
+re-derive the caller exactly as they do behind the websocket. Swapping the cookie under the same
+state is what a replayed tab token presented by another person looks like.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import reflex as rx
+from reflex.istate.data import RouterData
+from sqlalchemy import func
+from sqlmodel import select
+
+from immtrax_portal.auth.sessions import hash_of, new_random_id, session_cookie_name
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    AuditEvent,
+    Grant,
+    SupervisorLink,
+    WebSession,
+    WizardDraft,
+    utcnow,
+)
+from immtrax_portal.services import drafts
+from immtrax_portal.services.requests import submit_request
+from immtrax_portal.ui.state.wizard import WizardState, recommended_level
+from tests.support.databases import fresh_database_url
+from tests.support.wizard_world import build_world, in_days, new_access, use_database
+
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/124.0.0.0 Safari/537.36")
+SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.4 Safari/605.1.15")
+
+
+@pytest.fixture
+def world(tmp_path):
+    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+        yield build_world()
+
+
+def cookie_for(person_id: int) -> str:
+    raw = new_random_id()
+    now = utcnow()
+    with session_scope() as session:
+        session.add(WebSession(id_hash=hash_of(raw), person_id=person_id, created_at=now,
+                               last_seen_at=now, expires_at=now + timedelta(hours=8)))
+    return f"{session_cookie_name()}={raw}"
+
+
+def use_cookie(state: WizardState, cookie: str, user_agent: str = CHROME) -> None:
+    router_data = {"headers": {"cookie": cookie, "user-agent": user_agent},
+                   "pathname": "/requests/new", "asPath": "/requests/new", "ip": "203.0.113.5",
+                   "token": "tab-token", "sid": "sid"}
+    root = state._get_root_state()
+    root.router_data = router_data
+    root.router = RouterData.from_router_data(router_data)
+
+
+def wizard(person_id: int | None, user_agent: str = CHROME) -> WizardState:
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(WizardState.get_full_name().split(".")[1:])
+    use_cookie(state, cookie_for(person_id) if person_id else "", user_agent)
+    return state
+
+
+def opened(person_id: int, user_agent: str = CHROME) -> WizardState:
+    state = wizard(person_id, user_agent)
+    assert state.open_wizard() is None
+    return state
+
+
+def run(result) -> None:
+    """Drain a generator handler (submit) the way Reflex would."""
+    if hasattr(result, "__next__"):
+        list(result)
+
+
+def fill_new_person(state: WizardState, email: str = "nora.newhire@alpha.example") -> None:
+    for name, value in {"first_name": "Nora", "last_name": "Newhire", "email": email,
+                        "phone": "406-555-0142", "job_title": "Nurse", "start_date": in_days(3)}.items():
+        state.set_field(name, value)
+
+
+def count(model, *where) -> int:
+    with session_scope() as session:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def denials() -> list[AuditEvent]:
+    with session_scope() as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.outcome == AuditOutcome.DENIED)))
+
+
+# --- Opening the page -----------------------------------------------------------------------------
+
+
+def test_someone_signed_out_is_sent_to_sign_in(world):
+    event = wizard(None).open_wizard()
+    assert "sign-in" in json.dumps(event.args if hasattr(event, "args") else str(event), default=str)
+
+
+def test_someone_who_supervises_nothing_is_not_allowed(world):
+    event = wizard(world.user("ana.lopez@alpha.example")).open_wizard()
+    assert "not-allowed" in str(event)
+    assert [d.action for d in denials()] == ["open_page:/requests/new"]
+
+
+def test_a_supervisor_of_one_organization_has_it_chosen_and_sees_only_it(world):
+    state = opened(world.sam)
+    assert state.organizations == [{"id": str(world.alpha), "name": "Alpha Clinic"}]
+    assert state.organization_id == str(world.alpha)
+    assert state.step == 1 and state.loaded
+
+
+def test_the_idempotency_key_is_never_sent_to_the_browser(world):
+    state = opened(world.sam)
+    state.choose_type("access_deletion")
+    state.continue_step({})
+    state.choose_person(str(world.user("ana.lopez@alpha.example")))
+    state.continue_step({})
+    state.choose_deletion_reason("left_employment")
+    state.set_field("last_day", in_days(0))
+    state.continue_step({})
+    key = drafts.load_draft(world.sam)["idempotency_key"]
+    assert state._idempotency_key == key
+    sent = json.dumps(state._get_root_state().dict(), default=str)
+    assert "Ana Lopez" in sent
+    assert key not in sent and "idempotency" not in sent
+
+
+# --- A whole request through the handlers ---------------------------------------------------------
+
+
+def test_a_new_access_request_goes_from_step_one_to_the_confirmation(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    assert state.step == 2
+    fill_new_person(state)
+    state.continue_step({})
+    assert state.step == 3 and state.errors == {}
+    state.answer_question("q_records", "yes")
+    assert state.recommended == "record_maintenance"
+    state.use_recommended_level()
+    state.continue_step({})
+    assert state.step == 4
+    key = drafts.load_draft(world.sam)["idempotency_key"]
+    assert len(key) >= 24
+    run(state.submit())
+    assert state.step == 5
+    assert state.submitted_number.startswith("IMR-")
+    assert state.submitted_steps[0].startswith("The new user receives an email invitation")
+    with session_scope() as session:
+        request = session.exec(select(AccessRequest)).one()
+    assert request.idempotency_key == key
+    assert request.status == RequestStatus.AWAITING_AGREEMENT
+    assert drafts.load_draft(world.sam) == {}
+
+
+def test_submitting_twice_makes_one_request(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    run(state.submit())
+    run(state.submit())
+    assert count(AccessRequest) == 1
+
+
+def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
+    """The reply to the first submit never arrived; the draft (and its key) are still there."""
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    key = drafts.load_draft(world.sam)["idempotency_key"]
+    first = submit_request(world.sam, new_access(world.alpha, "nora.newhire@alpha.example",
+                                                 access_level="read_only_consent"), key)
+    run(state.submit())
+    assert state.submitted_number == first.number
+    assert count(AccessRequest) == 1
+
+
+def test_an_access_deletion_suspends_the_grant_when_submitted(world):
+    ben = world.user("ben.ortiz@alpha.example")
+    state = opened(world.sam)
+    state.choose_type("access_deletion")
+    state.continue_step({})
+    assert [m["full_name"] for m in state.roster_matches] == ["Ana Lopez", "Ben Ortiz"]
+    state.choose_person(str(ben))
+    state.continue_step({})
+    state.choose_deletion_reason("changed_position")
+    state.set_field("last_day", in_days(1))
+    state.continue_step({})
+    run(state.submit())
+    assert state.step == 5
+    assert count(Grant, Grant.person_id == ben, Grant.active) == 0
+
+
+# --- Validation -----------------------------------------------------------------------------------
+
+
+def test_continue_with_wrong_fields_stays_and_lists_every_problem(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    state.continue_step({"first_name": "N0ra", "email": "nora@", "phone": "123",
+                         "start_date": in_days(-31)})
+    assert state.step == 2
+    assert set(state.errors) == {"first_name", "last_name", "email", "phone", "job_title", "start_date"}
+    state.set_field("email", "nora.newhire@alpha.example")
+    assert "email" not in state.errors  # corrected fields clear as the supervisor types
+
+
+def test_the_form_data_of_continue_counts_even_before_the_debounced_typing_arrives(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    state.continue_step({"first_name": "Nora", "last_name": "Newhire", "email": "nora@alpha.example",
+                         "phone": "(406) 555-0142", "job_title": "Nurse", "start_date": in_days(0),
+                         "is_admin": True})
+    assert state.step == 3
+
+
+def test_unknown_fields_and_non_text_values_are_ignored(world):
+    state = opened(world.sam)
+    state.set_field("organization_id", str(world.beta))
+    state.set_field("_idempotency_key", "x" * 30)
+    state.set_field("first_name", {"$gt": ""})
+    state.set_field("note", "n" * 5000)
+    assert state.organization_id == str(world.alpha)
+    assert state.first_name == ""
+    assert len(state.note) == 2000
+    assert "idempotency_key" not in drafts.load_draft(world.sam)
+
+
+# --- The registry ---------------------------------------------------------------------------------
+
+
+def _at_step_two_with(state: WizardState, email: str, request_type: str = "new_access") -> None:
+    state.choose_type(request_type)
+    state.continue_step({})
+    fill_new_person(state, email)
+    state.continue_step({})
+
+
+def test_access_elsewhere_offers_change_employer_and_one_click_switches(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "dora.beta@beta.example")
+    assert state.step == 2
+    assert state.advice_type == "change_employer"
+    assert "Beta Health" in state.advice_message
+    assert "registry" in state.errors
+    next_event = state.switch_type("change_employer")
+    assert state.request_type == "change_employer"
+    state.continue_step({})  # what the returned event does
+    assert next_event is not None and state.step == 3
+
+
+def test_access_here_offers_a_permissions_change_for_that_user(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "ana.lopez@alpha.example")
+    assert state.advice_type == "permissions_change"
+    state.switch_type("permissions_change")
+    state.continue_step({})
+    assert state.request_type == "permissions_change"
+    assert state.subject_name == "Ana Lopez"
+    assert state.step == 3
+
+
+def test_an_open_request_is_refused_with_a_link_to_it(world):
+    first = submit_request(world.sam, new_access(world.alpha, "nora.newhire@alpha.example"),
+                           "an-earlier-key-000000001")
+    state = opened(world.sam)
+    _at_step_two_with(state, "nora.newhire@alpha.example")
+    assert state.step == 2
+    assert state.advice_request_number == first.number
+    assert state.advice_request_link.endswith(first.number)
+
+
+def test_a_supervisor_cannot_make_a_request_about_themselves(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "Sam.Supervisor@alpha.example")
+    assert state.step == 2
+    assert "your own access" in state.errors["email"]
+
+
+# --- Permissions on every handler -----------------------------------------------------------------
+
+
+def test_choosing_an_organization_one_does_not_supervise_is_refused_and_audited(world):
+    state = opened(world.sam)
+    state.choose_organization(str(world.beta))
+    assert state.organization_id == str(world.alpha)
+    assert "not registered as a supervisor" in state.notice
+    assert [d.action for d in denials()] == ["wizard.choose_organization"]
+
+
+def test_a_roster_pick_from_another_organization_is_refused(world):
+    state = opened(world.sam)
+    state.choose_type("permissions_change")
+    state.continue_step({})
+    state.choose_person(str(world.user("dora.beta@beta.example")))
+    assert state.subject_person_id == ""
+    assert "subject_person_id" in state.errors
+    state.search_people("dora")
+    assert state.roster_matches == []
+
+
+def test_a_supervisor_removed_mid_draft_can_do_nothing_more_and_it_is_audited(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    with session_scope() as session:
+        session.delete(session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam)).one())
+    state.set_field("first_name", "Nora")
+    assert state.first_name == ""
+    assert "supervisors" in state.notice
+    assert denials()[-1].action == "wizard.set_field"
+
+
+def test_an_ended_session_can_do_nothing(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    use_cookie(state, "")
+    state.set_field("first_name", "Nora")
+    run(state.submit())
+    assert state.first_name == ""
+    assert "Sign in again" in state.notice
+    assert count(AccessRequest) == 0
+
+
+def test_another_person_presenting_the_same_tab_never_sees_the_first_ones_draft(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.set_field("first_name", "Secret")
+    use_cookie(state, cookie_for(world.tess))
+    state.set_field("last_name", "Overwrite")
+    assert state.first_name == "" and state.last_name == ""
+    assert state.organization_id == str(world.beta)
+    assert drafts.load_draft(world.sam)["first_name"] == "Secret"
+    assert "first_name" not in drafts.load_draft(world.tess)
+    assert "last_name" not in drafts.load_draft(world.sam)
+
+
+# --- Drafts survive -------------------------------------------------------------------------------
+
+
+def test_the_draft_comes_back_after_a_reload_or_a_restart(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    again = opened(world.sam)  # a brand-new state: nothing kept in memory
+    assert again.step == 3
+    assert (again.first_name, again.email, again.request_type) == ("Nora", "nora.newhire@alpha.example",
+                                                                   "new_access")
+
+
+def test_a_saved_step_is_only_reached_again_if_the_steps_before_it_still_hold(world):
+    drafts.save_draft(world.sam, {"step": "4", "request_type": "new_access", "first_name": "Nora"})
+    assert opened(world.sam).step == 2
+
+
+def test_cancelling_discards_the_draft_and_is_audited(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.set_field("first_name", "Nora")
+    state.ask_to_cancel()
+    assert state.confirm_cancel
+    state.cancel_request()
+    assert state.first_name == "" and state.request_type == "" and state.step == 1
+    assert count(WizardDraft) == 0
+    assert count(AuditEvent, AuditEvent.action == "wizard.cancel") == 1
+
+
+# --- The browser gate -----------------------------------------------------------------------------
+
+
+def test_safari_is_blocked_by_the_server_and_the_browser_cannot_lift_it(world):
+    state = opened(world.sam, SAFARI)
+    assert state.gate_blocked and "Safari" in state.gate_message
+    state.note_ipad_as_mac(False)
+    assert state.gate_blocked
+
+
+def test_an_ipad_posing_as_a_mac_is_blocked_when_the_browser_says_so(world):
+    state = opened(world.sam)
+    assert not state.gate_blocked
+    state.note_ipad_as_mac("yes")
+    assert not state.gate_blocked
+    state.note_ipad_as_mac(True)
+    assert state.gate_blocked and "iPhone or iPad" in state.gate_message
+
+
+def test_the_email_link_carries_the_page_address(world):
+    state = opened(world.sam, SAFARI)
+    state.start_browser_check()
+    assert state.gate_page_url.endswith("/requests/new")
+    assert state.gate_mailto.startswith("mailto:?subject=")
+    assert "%2Frequests%2Fnew" in state.gate_mailto
+
+
+@pytest.mark.parametrize(("answers", "level"), [
+    (("yes", "yes", "yes"), "vaccine_management"),
+    (("no", "yes", "yes"), "record_maintenance"),
+    (("no", "no", "yes"), "read_only_consent"),
+    (("no", "no", "no"), ""),
+    (("", "", ""), ""),
+])
+def test_the_questions_recommend_the_least_level_that_fits(answers, level):
+    assert recommended_level(*answers) == level
