@@ -41,6 +41,18 @@ def _described_by(name: str, hint: str, error: Var) -> Var | str:
     return rx.cond(error != "", f"{hint_id} {error_id}".strip(), hint_id)
 
 
+def _field_style(error: Var) -> dict:
+    """A red bar beside a field in error (a second cue besides the message's colour)."""
+    return {**FIELD_STYLE,
+            "border_left": rx.cond(error != "", f"5px solid {theme.ERROR}", "5px solid transparent"),
+            "padding_left": "0.75rem", "margin_left": "-0.75rem"}
+
+
+def _input_style(error: Var, width: str = "100%") -> dict:
+    return {**INPUT_STYLE, "max_width": width,
+            "border": rx.cond(error != "", f"3px solid {theme.ERROR}", f"2px solid {theme.INK}")}
+
+
 def field_error(name: str, error: Var) -> rx.Component:
     """The message next to a field; "Error:" is spoken, the colour is not the only cue."""
     return rx.cond(
@@ -59,7 +71,7 @@ def text_field(name: str, label: str, value: Var, on_change, error: Var, *, hint
         auto_complete=autocomplete, required=required,
         aria_invalid=rx.cond(error != "", "true", "false"),
         aria_describedby=_described_by(name, hint, error),
-        style={**INPUT_STYLE, "max_width": width},
+        style=_input_style(error, width),
         **({"input_mode": input_mode} if input_mode else {}),
     )
     return rx.el.div(
@@ -68,7 +80,7 @@ def text_field(name: str, label: str, value: Var, on_change, error: Var, *, hint
         field_error(name, error),
         rx.debounce_input(control, debounce_timeout=300, force_notify_on_blur=True,
                           force_notify_by_enter=True),
-        style=FIELD_STYLE,
+        style=_field_style(error),
     )
 
 
@@ -78,24 +90,35 @@ def text_area(name: str, label: str, value: Var, on_change, error: Var, *, hint:
         id=field_id(name), name=name, value=value, on_change=on_change, rows=rows,
         required=required, aria_invalid=rx.cond(error != "", "true", "false"),
         aria_describedby=_described_by(name, hint, error),
-        style={**INPUT_STYLE, "min_height": "6rem", "resize": "vertical"},
+        style={**_input_style(error), "min_height": "6rem", "resize": "vertical"},
     )
     return rx.el.div(
         rx.el.label(label, html_for=field_id(name), style=LABEL_STYLE),
         rx.el.p(hint, id=f"{field_id(name)}-hint", style=HINT_STYLE) if hint else rx.fragment(),
         field_error(name, error),
         rx.debounce_input(control, debounce_timeout=300, force_notify_on_blur=True),
-        style=FIELD_STYLE,
+        style=_field_style(error),
     )
 
 
+def radio(radio_id: Var | str, group: str, value: Var | str, checked: Var, on_pick, revision: Var | int
+          ) -> rx.Component:
+    """A native radio button that shows a click at once (it is not held by the server's value).
+
+    It starts from ``checked``; when the server changes the answer itself (a loaded draft, a
+    recommended level), it bumps ``revision``, which redraws the button from the new value.
+    """
+    return rx.el.input(type="radio", id=radio_id, name=group, value=value, default_checked=checked,
+                       key=revision, on_change=lambda _value: on_pick, style=RADIO_STYLE)
+
+
 def choice(group: str, value: str, label: rx.Component | str, checked: Var, on_pick, *,
-           detail: rx.Component | str = "", style: dict | None = None) -> rx.Component:
+           revision: Var | int = 0, detail: rx.Component | str = "", style: dict | None = None
+           ) -> rx.Component:
     """One radio button with its whole row as the click target (44px and up)."""
     radio_id = f"{field_id(group)}-{value.replace('_', '-')}"
     return rx.el.label(
-        rx.el.input(type="radio", id=radio_id, name=group, value=value, checked=checked,
-                    on_change=lambda _value: on_pick, style=RADIO_STYLE),
+        radio(radio_id, group, value, checked, on_pick, revision),
         rx.el.span(
             rx.el.span(label, style={"font_weight": "700", "display": "block"}),
             rx.el.span(detail, style={"display": "block", "color": theme.INK}) if detail else rx.fragment(),
@@ -110,7 +133,7 @@ def choice_group(group: str, legend: str, choices: list[rx.Component], error: Va
     """A radio group in a fieldset whose legend asks the question; the error sits under it."""
     layout = ({"display": "grid", "gap": "0.75rem",
                "grid_template_columns": f"repeat(auto-fit, minmax(min({columns}, 100%), 1fr))"}
-              if columns else {"display": "grid", "gap": "0.5rem"})
+              if columns else {"display": "grid", "gap": "0.5rem", "max_width": "48rem"})
     return rx.el.fieldset(
         rx.el.legend(legend, style={"font_weight": "700", "font_size": legend_size,
                                     "padding": "0", "margin_bottom": "0.4rem"}),

@@ -12,12 +12,12 @@ from immtrax_portal.ui.components.error_summary import error_summary
 from immtrax_portal.ui.components.form_field import (
     CHOICE_STYLE,
     HINT_STYLE,
-    RADIO_STYLE,
     choice,
     choice_group,
     field_error,
     field_id,
     first_choice_id,
+    radio,
     text_area,
     text_field,
 )
@@ -61,9 +61,8 @@ def _step_form(*children: rx.Component, back: bool = True) -> rx.Component:
 def _organization_choice(org: rx.Var, index: rx.Var) -> rx.Component:
     radio_id = rx.cond(index == 0, field_id("organization_id"), field_id("organization_id") + "-" + org["id"])
     return rx.el.label(
-        rx.el.input(type="radio", id=radio_id, name="organization_id", value=org["id"],
-                    checked=W.organization_id == org["id"],
-                    on_change=lambda _v: W.choose_organization(org["id"]), style=RADIO_STYLE),
+        radio(radio_id, "organization_id", org["id"], W.organization_id == org["id"],
+              W.choose_organization(org["id"]), org["id"] + "-" + W.form_revision.to_string()),
         rx.el.span(org["name"], style={"font_weight": "700"}),
         html_for=radio_id,
         style=CHOICE_STYLE,
@@ -84,7 +83,8 @@ def _step_one() -> rx.Component:
         choice_group(
             "request_type", "What do you need to do?",
             [choice("request_type", kind.value, kind.label, W.request_type == kind.value,
-                    W.choose_type(kind.value), detail=kind.when_to_use) for kind in RequestType],
+                    W.choose_type(kind.value), revision=W.form_revision, detail=kind.when_to_use)
+             for kind in RequestType],
             err("request_type"),
         ),
         back=False,
@@ -145,9 +145,8 @@ def _roster_choice(match: rx.Var, index: rx.Var) -> rx.Component:
     radio_id = rx.cond(index == 0, field_id("subject_person_id"),
                        field_id("subject_person_id") + "-" + match["person_id"])
     return rx.el.label(
-        rx.el.input(type="radio", id=radio_id, name="subject_person_id", value=match["person_id"],
-                    checked=W.subject_person_id == match["person_id"],
-                    on_change=lambda _v: W.choose_person(match["person_id"]), style=RADIO_STYLE),
+        radio(radio_id, "subject_person_id", match["person_id"], W.subject_person_id == match["person_id"],
+              W.choose_person(match["person_id"]), match["person_id"] + "-" + W.form_revision.to_string()),
         rx.el.span(
             rx.el.span(match["full_name"], style={"font_weight": "700", "display": "block"}),
             rx.el.span(match["email"], style={"display": "block", "overflow_wrap": "anywhere"}),
@@ -224,7 +223,7 @@ def _question(name: str, text: str) -> rx.Component:
         rx.el.legend(text, style={"font_weight": "700", "padding": "0"}),
         rx.el.div(
             *[choice(name, value, label, answer == value, W.answer_question(name, value),
-                     style={"min_width": "7rem"})
+                     revision=W.form_revision, style={"min_width": "7rem"})
               for value, label in (("yes", "Yes"), ("no", "No"))],
             style={"display": "flex", "flex_wrap": "wrap", "gap": "0.5rem", "margin_top": "0.3rem"},
         ),
@@ -244,7 +243,7 @@ def _level_helper() -> rx.Component:
                     rx.el.p("Recommended: ", rx.el.strong(W.recommended_label),
                             ", the least access that fits your answers.", style={"margin": "0"}),
                     rx.cond(W.access_level != W.recommended,
-                            rx.el.button("Use ", W.recommended_label, type="button",
+                            rx.el.button("Use ", W.recommended_label, type="button", id="use-recommended",
                                          class_name="portal-button secondary",
                                          on_click=W.use_recommended_level)),
                 ),
@@ -263,7 +262,7 @@ def _level_helper() -> rx.Component:
 def _level_choice(level: AccessLevel) -> rx.Component:
     return choice(
         "access_level", level.value, level.label, W.access_level == level.value,
-        W.choose_level(level.value),
+        W.choose_level(level.value), revision=W.form_revision,
         detail=rx.el.span(
             rx.el.span(f"Level {level.rank}. ", style={"color": theme.MUTED}), level.description,
             rx.cond(W.recommended == level.value,
@@ -300,7 +299,8 @@ def _deletion_details() -> rx.Component:
                        ("last_day", field_id("last_day")), ("note", field_id("note"))], W.errors),
         choice_group("deletion_reason", "Why should their access be removed?",
                      [choice("deletion_reason", reason.value, reason.label, W.deletion_reason == reason.value,
-                             W.choose_deletion_reason(reason.value)) for reason in DeletionReason],
+                             W.choose_deletion_reason(reason.value), revision=W.form_revision)
+                      for reason in DeletionReason],
                      err("deletion_reason")),
         text_field("last_day", "Last day with access", W.last_day, lambda v: W.set_field("last_day", v),
                    err("last_day"), input_type="date", width="14rem",
@@ -397,10 +397,11 @@ def _confirmation() -> rx.Component:
         ),
         rx.el.h3("What happens next", style={"font_size": "1.3rem"}),
         rx.el.ol(rx.foreach(W.submitted_steps, lambda line: rx.el.li(line, style={"margin": "0 0 0.5rem"})),
-                 style={"padding_left": "1.5rem", "max_width": "48rem"}),
+                 style={"padding_left": "1.5rem", "max_width": "48rem", "list_style_type": "decimal"}),
         rx.el.p("We also emailed you a receipt. You can follow the request on your dashboard."),
         rx.el.div(
-            rx.el.a("Go to your dashboard", href=routes.DASHBOARD, class_name="portal-button"),
+            rx.el.a("Go to your dashboard", href=routes.DASHBOARD, class_name="portal-button",
+                    id="go-to-dashboard"),
             rx.el.button("Start another request", type="button", class_name="portal-button secondary",
                          on_click=W.start_over),
             style=ROW,

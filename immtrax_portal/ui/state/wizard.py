@@ -62,6 +62,7 @@ def _label_of(enum_cls, value: str) -> str:
 
 class WizardState(BrowserGateState):
     loaded: bool = False
+    form_revision: int = 0
     step: int = 1
     organizations: list[dict[str, str]] = []
     organization_id: str = ""
@@ -235,6 +236,7 @@ class WizardState(BrowserGateState):
         self.step = self._furthest_reachable(actor, min(max(wanted, 1), LAST_STEP - 1))
         self.errors = {}
         self.loaded = True
+        self.form_revision += 1
 
     def _furthest_reachable(self, actor: Actor, wanted: int) -> int:
         for step in range(1, wanted):
@@ -449,6 +451,7 @@ class WizardState(BrowserGateState):
             if match:
                 self._pick_subject(actor, int(match["person_id"]))
         self.errors = {}
+        self.form_revision += 1
         self._save(actor)
         return WizardState.continue_step({})
 
@@ -477,6 +480,7 @@ class WizardState(BrowserGateState):
         if actor is None or not self.recommended:
             return
         self.access_level = self.recommended
+        self.form_revision += 1
         self._recheck_field("access_level")
         self._save(actor)
 
@@ -573,9 +577,9 @@ class WizardState(BrowserGateState):
             return
         drafts.discard_draft(actor.person_id)
         person = self.subject_name or f"{self.first_name} {self.last_name}".strip()
-        self.submitted_summary = f"{self.type_label} for {person} at {self.organization_name}"
+        summary = f"{self.type_label} for {person} at {self.organization_name}."
         self._reset()
-        self.submitted_number = request.number
+        self.submitted_number, self.submitted_summary = request.number, summary
         self.submitted_steps = [s.split(". ", 1)[-1] for s in next_steps(request.request_type)]
         self.step = LAST_STEP
         yield focus_element(HEADING_ID)
