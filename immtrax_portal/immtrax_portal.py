@@ -8,6 +8,7 @@ from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import get_engine
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.ui import routes
+from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
@@ -28,6 +29,7 @@ app = rx.App(
     head_components=[rx.script(src="/portal.js")],
     # The sign-in routes share the port; Reflex mounts itself beneath this Starlette app.
     api_transformer=build_auth_app(),
+    backend_exception_handler=show_generic_error,
 )
 app.register_lifespan_task(_refuse_outdated_database)
 
