@@ -1,0 +1,197 @@
+"""Acting on a submitted request: staff review actions and the supervisor's cancel and answer.
+
+Every action goes through ``workflow.transition`` and is written with
+``UPDATE ... WHERE version = <what the actor saw>``: when two people act at once, the second is
+told who changed the request, and nothing is overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.enums import RequestType
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    AuditEvent,
+    Grant,
+    Organization,
+    Person,
+    SupervisorLink,
+    utcnow,
+)
+from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
+from immtrax_portal.domain.workflow import Action, IllegalTransition, transition
+from immtrax_portal.services import audit
+from immtrax_portal.services.mail import queue_email
+
+STAFF_ACTIONS = frozenset({Action.QUEUE_FOR_REVIEW, Action.ASK_FOR_INFO, Action.PROVISION,
+                           Action.APPLY_LEVEL, Action.CONFIRM_DELETION, Action.REJECT})
+SUPERVISOR_ACTIONS = frozenset({Action.CANCEL, Action.ANSWER_INFO})
+
+
+class RequestChanged(Exception):
+    """Someone else changed the request since the actor loaded it."""
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: Action
+    expected_version: int
+    reason: str = ""
+    immtrax_username: str = ""
+
+
+def may_act(actor: Actor, request: AccessRequest, action: Action) -> None:
+    """Raise NotAllowed unless ``actor`` may take ``action`` on ``request``."""
+    require_not_about_self(actor, request.subject_person_id, "")
+    if action in STAFF_ACTIONS:
+        if not actor.is_program_staff:
+            raise NotAllowed("Only Montana Immunization Program staff can do this.")
+        return
+    if action in SUPERVISOR_ACTIONS:
+        if request.organization_id not in actor.supervised_org_ids:
+            raise NotAllowed("You are not a supervisor of this request's organization.")
+        if action == Action.CANCEL and request.submitter_id != actor.person_id:
+            raise NotAllowed("Only the supervisor who submitted a request can cancel it.")
+        return
+    raise NotAllowed("That action is not available here.")
+
+
+def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
+                   source_ip: str = "") -> AccessRequest:
+    """Apply one action, its grant changes and its emails in one transaction."""
+    if given.action == Action.PROVISION and not given.immtrax_username.strip():
+        raise IllegalTransition("Enter the imMTrax username before marking credentials sent.")
+    with session_scope() as session:
+        request = session.get(AccessRequest, request_id)
+        if request is None:
+            raise NotAllowed("That request does not exist or is not yours to see.")
+        may_act(actor, request, given.action)
+        if request.version != given.expected_version:
+            raise RequestChanged(_changed_message(session, request))
+        seen_version = request.version
+        event = transition(request, given.action, actor_id=actor.person_id, actor_role=actor.role,
+                           reason=given.reason, source_ip=source_ip)
+        if given.action == Action.PROVISION:
+            request.immtrax_username = given.immtrax_username.strip()[:100]
+        _write_guarded(session, request, seen_version)
+        session.add(event)
+        _apply_grant_changes(session, request, given.action)
+        _tell_people(session, request, given)
+        return request
+
+
+def _write_guarded(session: Session, request: AccessRequest, seen_version: int) -> None:
+    values = {c: getattr(request, c) for c in ("status", "version", "updated_at", "status_changed_at",
+                                               "completed_at", "rejection_reason", "immtrax_username")}
+    # No autoflush: the in-memory change must not be written before the guarded UPDATE runs.
+    with session.no_autoflush:
+        result = session.execute(
+            sa.update(AccessRequest)
+            .where(AccessRequest.id == request.id, AccessRequest.version == seen_version)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    if result.rowcount != 1:
+        session.expire(request)
+        raise RequestChanged(_changed_message(session, request))
+
+
+def _changed_message(session: Session, request: AccessRequest) -> str:
+    last = session.exec(
+        select(AuditEvent, Person.first_name, Person.last_name)
+        .join(Person, Person.id == AuditEvent.actor_id, isouter=True)
+        .where(AuditEvent.request_id == request.id)
+        .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
+    ).first()
+    who = f"{last[1]} {last[2]}" if last and last[1] else "someone else"
+    when = last[0].occurred_at.strftime("%H:%M UTC") if last else "just now"
+    return (f"This request changed: {who} updated it at {when}. Reload to see the new state "
+            "before you act.")
+
+
+def _grant(session: Session, person_id: int, organization_id: int) -> Grant | None:
+    return session.exec(select(Grant).where(Grant.person_id == person_id,
+                                            Grant.organization_id == organization_id)).first()
+
+
+def _apply_grant_changes(session: Session, request: AccessRequest, action: Action) -> None:
+    """The registry follows the request: provisioning, level changes, and deletions."""
+    now = utcnow()
+    grant = _grant(session, request.subject_person_id, request.organization_id)
+    if action == Action.PROVISION:
+        if grant is None:
+            grant = Grant(person_id=request.subject_person_id, organization_id=request.organization_id,
+                          access_level=request.access_level)
+        grant.access_level, grant.active, grant.since, grant.until = request.access_level, True, now, None
+        grant.immtrax_username = request.immtrax_username
+        session.add(grant)
+        if request.request_type == RequestType.CHANGE_EMPLOYER and request.former_organization_id:
+            _end_former_grant(session, request, now)
+    elif action == Action.APPLY_LEVEL and grant is not None:
+        grant.access_level = request.access_level
+        session.add(grant)
+    elif action in (Action.REJECT, Action.CANCEL) and request.request_type == RequestType.ACCESS_DELETION:
+        # The deletion was the only reason access was suspended: restore it.
+        if grant is not None and not grant.active:
+            grant.active, grant.until = True, None
+            session.add(grant)
+    else:
+        return
+    audit.record(session, action=f"grant_{action.value}", actor_id=None, actor_role="system",
+                 organization_id=request.organization_id, request_id=request.id,
+                 target_type="grant", target_id=grant.id if grant else "")
+
+
+def _end_former_grant(session: Session, request: AccessRequest, now) -> None:
+    former = _grant(session, request.subject_person_id, request.former_organization_id)
+    if former is None or not former.active:
+        return
+    former.active, former.until = False, now
+    session.add(former)
+    subject = session.get(Person, request.subject_person_id)
+    new_org = session.get(Organization, request.organization_id)
+    for email in _supervisor_emails(session, request.former_organization_id):
+        queue_email(session, kind="former_employer_notice", to=email, request_id=request.id,
+                    subject=f"{subject.full_name} moved to another organization",
+                    paragraphs=[f"{subject.full_name} now works for {new_org.name}, and their imMTrax "
+                                "access under your organization has ended."])
+
+
+def _supervisor_emails(session: Session, organization_id: int) -> list[str]:
+    return list(session.exec(
+        select(Person.email).join(SupervisorLink, SupervisorLink.person_id == Person.id)
+        .where(SupervisorLink.organization_id == organization_id)
+    ))
+
+
+NOTICES = {
+    Action.REJECT: ("Request {number} was not approved",
+                    "The Montana Immunization Program did not approve request {number}. Reason: {reason}"),
+    Action.ASK_FOR_INFO: ("Question about request {number}",
+                          "The program needs more information about request {number}: {reason} "
+                          "Answer from your dashboard in the portal."),
+    Action.PROVISION: ("Request {number} is complete",
+                       "The imMTrax account for request {number} is set up and login credentials "
+                       "were sent to the user."),
+    Action.APPLY_LEVEL: ("Request {number} is complete", "The new access level of request {number} "
+                                                         "is in effect."),
+    Action.CONFIRM_DELETION: ("Request {number} is complete", "The program confirmed the removal of "
+                                                              "access for request {number}."),
+}
+
+
+def _tell_people(session: Session, request: AccessRequest, given: ActionInput) -> None:
+    notice = NOTICES.get(given.action)
+    if notice is None:
+        return
+    submitter = session.get(Person, request.submitter_id)
+    subject_line, body = notice
+    queue_email(session, kind=f"notice_{given.action.value}", to=submitter.email, request_id=request.id,
+                subject=subject_line.format(number=request.number),
+                paragraphs=[f"Hello {submitter.first_name},",
+                            body.format(number=request.number, reason=given.reason.strip())])
