@@ -11,10 +11,12 @@ from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
+from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.dashboard import DashboardState
+from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 
@@ -42,6 +44,8 @@ app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in | imMTrax A
              on_load=SignInPageState.load)
 app.add_page(staff_roles_page, route=routes.ADMIN_STAFF, title="Program staff | imMTrax Access Portal",
              on_load=StaffRolesState.load)
+app.add_page(request_detail_page, route=routes.REQUEST, title="Request | imMTrax Access Portal",
+             on_load=RequestDetailState.load)
 app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | imMTrax Access Portal",
              on_load=SessionState.load_identity)
 app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",

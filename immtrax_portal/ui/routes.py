@@ -12,6 +12,7 @@ SIGN_OUT = "/auth/sign-out"
 AGREEMENT = "/agreement"
 MAILBOX = "/dev/mailbox"
 ADMIN_STAFF = "/admin/staff"
+REQUEST = "/request"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:
@@ -21,3 +22,7 @@ def sign_in_url(return_to: str = DASHBOARD) -> str:
 def sign_in_page_url(return_to: str = DASHBOARD) -> str:
     """The portal's own page before Okta: what you need, then the button to the provider."""
     return f"{SIGN_IN_PAGE}?return_to={quote(return_to, safe='/')}"
+
+
+def request_url(number: str) -> str:
+    return f"{REQUEST}?number={quote(number)}"

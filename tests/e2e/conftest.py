@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -119,4 +120,6 @@ def sign_in_as(page, portal: str, subject: str, return_to: str = "/dashboard") -
     """Sign in through the demo OpenID provider's picker, as a person would."""
     page.goto(f"{portal}/auth/sign-in?return_to={return_to}", wait_until="domcontentloaded")
     page.locator(f'button[name="sub"][value="{subject}"]').click()
-    page.wait_for_url(f"{portal}{return_to}**", wait_until="domcontentloaded")
+    wanted = urlsplit(return_to).path.rstrip("/")
+    page.wait_for_url(lambda url: url.startswith(portal) and urlsplit(url).path.rstrip("/") == wanted,
+                      wait_until="domcontentloaded")

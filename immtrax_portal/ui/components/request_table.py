@@ -46,7 +46,9 @@ def request_table(caption: str, rows: rx.Var, *, empty_text: str, show_org: bool
                     rx.foreach(
                         rows,
                         lambda row: rx.el.tr(
-                            rx.el.td(rx.el.strong(row["number"]), style=_CELL),
+                            rx.el.td(rx.el.a(rx.el.strong(row["number"]),
+                                             href="/request?number=" + row["number"].to(str)),
+                                     style=_CELL),
                             rx.el.td(row["type_label"], style=_CELL),
                             rx.el.td(row["person"], style=_CELL),
                             *([rx.el.td(row["organization"], style=_CELL)] if show_org else []),

@@ -1,0 +1,97 @@
+"""One request as a person allowed to see it sees it: its fields, its timeline, their next actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.models import AccessRequest, AuditEvent, Organization, OutboundEmail, Person
+from immtrax_portal.domain.permissions import Actor, NotAllowed, may_view_request
+from immtrax_portal.domain.workflow import Action, legal_actions
+from immtrax_portal.services.request_actions import may_act
+
+ACTION_LABELS = {
+    Action.QUEUE_FOR_REVIEW: "Start review",
+    Action.ASK_FOR_INFO: "Ask the supervisor a question",
+    Action.ANSWER_INFO: "Answer the program's question",
+    Action.PROVISION: "Mark login credentials sent and complete",
+    Action.APPLY_LEVEL: "Apply the new level and complete",
+    Action.CONFIRM_DELETION: "Confirm access removed and complete",
+    Action.REJECT: "Reject with a reason",
+    Action.CANCEL: "Cancel this request",
+}
+NEEDS_TEXT = {Action.ASK_FOR_INFO: "Question", Action.ANSWER_INFO: "Answer", Action.REJECT: "Reason",
+              Action.CANCEL: "Why (optional)"}
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    id: int
+    version: int
+    fields: list[dict[str, str]]
+    timeline: list[dict[str, str]]
+    emails: list[dict[str, str]]
+    actions: list[dict[str, str]]
+
+
+def _fields(request: AccessRequest, subject: Person, org: Organization) -> list[dict[str, str]]:
+    rows = [
+        ("Request", request.number), ("Type", request.request_type.label),
+        ("Status", request.status.label), ("Organization", org.name),
+        ("Person", subject.full_name), ("Work email", subject.email),
+        ("Phone", request.phone), ("Job title", request.job_title),
+        ("Access level", request.access_level.label if request.access_level else ""),
+        ("Start date", request.start_date.isoformat() if request.start_date else ""),
+        ("Last day", request.last_day.isoformat() if request.last_day else ""),
+        ("Reason", request.reason), ("Note", request.note),
+        ("Rejection reason", request.rejection_reason), ("imMTrax username", request.immtrax_username),
+        ("Submitted", request.created_at.strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    return [{"label": label, "value": value} for label, value in rows if value]
+
+
+def _allowed_actions(actor: Actor, request: AccessRequest) -> list[dict[str, str]]:
+    allowed = []
+    for action in legal_actions(request.request_type, request.status):
+        try:
+            may_act(actor, request, action)
+        except NotAllowed:
+            continue
+        allowed.append({"action": action.value, "label": ACTION_LABELS[action],
+                        "text_label": NEEDS_TEXT.get(action, ""),
+                        "needs_username": "yes" if action == Action.PROVISION else ""})
+    return allowed
+
+
+def request_detail(actor: Actor, number: str) -> RequestDetail:
+    """The request numbered ``number`` if ``actor`` may see it; NotAllowed otherwise (whether or
+    not it exists, so numbers cannot be probed)."""
+    with session_scope() as session:
+        request = session.exec(select(AccessRequest).where(AccessRequest.number == number[:20])).first()
+        if request is None or not may_view_request(actor, request.organization_id,
+                                                   request.subject_person_id, request.submitter_id):
+            raise NotAllowed("That request does not exist or is not yours to see.")
+        subject = session.get(Person, request.subject_person_id)
+        org = session.get(Organization, request.organization_id)
+        events = session.exec(
+            select(AuditEvent, Person.first_name, Person.last_name)
+            .join(Person, Person.id == AuditEvent.actor_id, isouter=True)
+            .where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)  # type: ignore[arg-type]
+        ).all()
+        timeline = [{"when": e.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
+                     "who": f"{first} {last}" if first else e.actor_role.capitalize(),
+                     "what": e.action.replace("_", " "),
+                     "move": f"{e.from_status or ''} → {e.to_status}" if e.to_status else "",
+                     "reason": e.reason}
+                    for e, first, last in events]
+        emails = []
+        if actor.is_program_staff:
+            emails = [{"to": m.to_address, "subject": m.subject, "status": m.status.value,
+                       "when": m.created_at.strftime("%Y-%m-%d %H:%M UTC")}
+                      for m in session.exec(select(OutboundEmail)
+                                            .where(OutboundEmail.request_id == request.id)
+                                            .order_by(OutboundEmail.id))]  # type: ignore[arg-type]
+        return RequestDetail(request.id, request.version, _fields(request, subject, org), timeline,
+                             emails, _allowed_actions(actor, request))

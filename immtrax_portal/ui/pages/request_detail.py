@@ -1,0 +1,87 @@
+"""A request's page: its fields, its history, and the actions the signed-in person may take."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from immtrax_portal.ui import theme
+from immtrax_portal.ui.components.account import account_actions
+from immtrax_portal.ui.components.layout import notice, page_frame, section
+from immtrax_portal.ui.state.request_detail import RequestDetailState as S
+
+_INPUT = {"min_height": "44px", "padding": "0.4rem 0.6rem", "width": "min(34rem, 100%)",
+          "border": f"2px solid {theme.INK}", "border_radius": "0.25rem", "display": "block",
+          "margin": "0.25rem 0 0.75rem"}
+
+
+def _fields() -> rx.Component:
+    return rx.el.dl(
+        rx.foreach(S.fields, lambda f: rx.el.div(
+            rx.el.dt(f["label"], style={"font_weight": "700"}),
+            rx.el.dd(f["value"], style={"margin": "0 0 0.5rem"}),
+        )),
+        style={"display": "grid", "grid_template_columns": "repeat(auto-fit, minmax(min(14rem, 100%), 1fr))",
+               "gap": "0.25rem 1.5rem"},
+    )
+
+
+def _action_form() -> rx.Component:
+    chosen = rx.foreach(S.actions, lambda a: rx.cond(a["action"] == S.chosen, rx.el.form(
+        rx.el.input(type="hidden", name="action", value=a["action"]),
+        rx.cond(a["text_label"] != "", rx.fragment(
+            rx.el.label(a["text_label"], html_for="action-text", style={"font_weight": "700"}),
+            rx.el.textarea(id="action-text", name="text", rows=3, style=_INPUT),
+        )),
+        rx.cond(a["needs_username"] != "", rx.fragment(
+            rx.el.label("imMTrax username", html_for="action-username", style={"font_weight": "700"}),
+            rx.el.input(id="action-username", name="username", auto_complete="off", style=_INPUT),
+        )),
+        rx.el.button(a["label"], type="submit", class_name="portal-button"),
+        on_submit=S.submit_action,
+        reset_on_submit=True,
+        aria_label=a["label"],
+    )))
+    return rx.el.div(
+        rx.el.div(
+            rx.foreach(S.actions, lambda a: rx.el.button(
+                a["label"], type="button", on_click=S.choose(a["action"]),
+                class_name=rx.cond(S.chosen == a["action"], "portal-button", "portal-button secondary"),
+                aria_pressed=rx.cond(S.chosen == a["action"], "true", "false"),
+            )),
+            style={"display": "flex", "gap": "0.6rem", "flex_wrap": "wrap", "margin_bottom": "1rem"},
+        ),
+        chosen,
+    )
+
+
+def _timeline() -> rx.Component:
+    return rx.el.ol(
+        rx.foreach(S.timeline, lambda e: rx.el.li(
+            rx.el.strong(e["what"]), " · ", e["who"], " · ", e["when"],
+            rx.cond(e["move"] != "", rx.el.span(" · ", e["move"])),
+            rx.cond(e["reason"] != "", rx.el.p(e["reason"], style={"margin": "0.2rem 0 0",
+                                                                   "color": theme.MUTED})),
+            style={"margin_bottom": "0.6rem"},
+        )),
+        style={"padding_left": "1.25rem"},
+    )
+
+
+def request_detail_page() -> rx.Component:
+    return page_frame(
+        rx.el.h1("Request ", S.number, style={"font_size": "2rem", "color": theme.NAVY}),
+        rx.cond(S.problem != "", notice(rx.el.p(S.problem, style={"margin": "0"}), role="alert")),
+        rx.cond(S.done_message != "", notice(rx.el.p(S.done_message, style={"margin": "0"}),
+                                             tone="info", role="status")),
+        rx.cond(S.fields.length() > 0, rx.fragment(  # type: ignore[attr-defined]
+            _fields(),
+            rx.cond(S.actions.length() > 0, section("What you can do", _action_form(),  # type: ignore[attr-defined]
+                                                    id="actions")),
+            section("History", _timeline(), id="history"),
+            rx.cond(S.emails.length() > 0, section("Emails", rx.el.ul(  # type: ignore[attr-defined]
+                rx.foreach(S.emails, lambda m: rx.el.li(m["when"], " · ", m["to"], " · ", m["subject"],
+                                                        " · ", rx.el.strong(m["status"])))),
+                id="emails")),
+        )),
+        header_actions=(account_actions(),),
+    )

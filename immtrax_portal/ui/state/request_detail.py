@@ -1,0 +1,73 @@
+"""A request's page: fields, timeline and the caller's next actions. Thin, re-checks every call."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.workflow import Action, IllegalTransition
+from immtrax_portal.services.request_actions import ActionInput, RequestChanged, act_on_request
+from immtrax_portal.services.request_detail import request_detail
+from immtrax_portal.ui.state.session import SessionState
+
+
+class RequestDetailState(SessionState):
+    number: str = ""
+    fields: list[dict[str, str]] = []
+    timeline: list[dict[str, str]] = []
+    emails: list[dict[str, str]] = []
+    actions: list[dict[str, str]] = []
+    chosen: str = ""
+    problem: str = ""
+    done_message: str = ""
+    _request_id: int = 0
+    _seen_version: int = 0
+
+    @rx.event
+    def load(self):
+        outcome = self._guard("any")
+        if not isinstance(outcome, Actor):
+            return outcome
+        self.number = self.router.url.query_parameters.get("number", "")[:20]
+        self.chosen, self.problem, self.done_message = "", "", ""
+        self._show(outcome)
+
+    def _show(self, actor: Actor) -> None:
+        try:
+            detail = request_detail(actor, self.number)
+        except NotAllowed as refused:
+            self.fields, self.timeline, self.emails, self.actions = [], [], [], []
+            self.problem = str(refused)
+            return
+        self._request_id, self._seen_version = detail.id, detail.version
+        self.fields, self.timeline, self.emails = detail.fields, detail.timeline, detail.emails
+        self.actions = detail.actions
+
+    @rx.event
+    def choose(self, action: str):
+        self.chosen = action if any(a["action"] == action for a in self.actions) else ""
+        self.problem = ""
+
+    @rx.event
+    def submit_action(self, form: dict):
+        try:
+            actor = self._require_actor("request.act")
+            action = Action(str(form.get("action", "")))
+            given = ActionInput(action=action, expected_version=self._seen_version,
+                                reason=str(form.get("text", ""))[:2000],
+                                immtrax_username=str(form.get("username", ""))[:100])
+            act_on_request(actor, self._request_id, given, source_ip=self._client_ip())
+        except NotAllowed as refused:
+            self._deny(self._current_actor(), "request.act", str(refused), number=self.number)
+            self.problem = str(refused)
+            return
+        except (RequestChanged, IllegalTransition) as refused:
+            self.problem = str(refused)
+            self._show(actor)
+            return
+        except ValueError:  # not an Action at all
+            self.problem = "Choose one of the actions shown."
+            return
+        self.chosen, self.problem = "", ""
+        self.done_message = "Done. The request and its history below are up to date."
+        self._show(actor)
