@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     mail_from: str = "imMTrax Access Portal <no-reply@immtrax.example>"
+    # Where staff notices go (one message to the program's shared inbox, not one per staff member).
+    program_inbox: str = "immtrax-access@mt.example"
+    # Delivery worker: per-connection/command timeout, and attempts before an email is "failed".
+    # With back-off 1, 2, 4 … 60 minutes, 12 attempts span about six hours.
+    smtp_timeout_seconds: float = Field(default=20, gt=0, le=120)
+    mail_max_attempts: int = Field(default=12, ge=1, le=50)
 
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
@@ -24,17 +23,14 @@ from immtrax_portal.domain.models import (
     utcnow,
 )
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
-from immtrax_portal.domain.workflow import Action, IllegalTransition, transition
+from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit
 from immtrax_portal.services.mail import queue_email
+from immtrax_portal.services.request_store import RequestChanged, save_transition
 
 STAFF_ACTIONS = frozenset({Action.QUEUE_FOR_REVIEW, Action.ASK_FOR_INFO, Action.PROVISION,
                            Action.APPLY_LEVEL, Action.CONFIRM_DELETION, Action.REJECT})
 SUPERVISOR_ACTIONS = frozenset({Action.CANCEL, Action.ANSWER_INFO})
-
-
-class RequestChanged(Exception):
-    """Someone else changed the request since the actor loaded it."""
 
 
 @dataclass(frozen=True)
@@ -71,41 +67,24 @@ def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
         if request is None:
             raise NotAllowed("That request does not exist or is not yours to see.")
         may_act(actor, request, given.action)
-        if request.version != given.expected_version:
-            raise RequestChanged(_changed_message(session, request))
-        seen_version = request.version
-        event = transition(request, given.action, actor_id=actor.person_id, actor_role=actor.role,
-                           reason=given.reason, source_ip=source_ip)
         if given.action == Action.PROVISION:
             request.immtrax_username = given.immtrax_username.strip()[:100]
-        _write_guarded(session, request, seen_version)
-        session.add(event)
+        try:
+            save_transition(session, request, given.action, actor_id=actor.person_id,
+                            actor_role=actor.role, reason=given.reason, source_ip=source_ip,
+                            expected_version=given.expected_version)
+        except RequestChanged:
+            raise RequestChanged(_changed_message(session, request.id)) from None
         _apply_grant_changes(session, request, given.action)
         _tell_people(session, request, given)
         return request
 
 
-def _write_guarded(session: Session, request: AccessRequest, seen_version: int) -> None:
-    values = {c: getattr(request, c) for c in ("status", "version", "updated_at", "status_changed_at",
-                                               "completed_at", "rejection_reason", "immtrax_username")}
-    # No autoflush: the in-memory change must not be written before the guarded UPDATE runs.
-    with session.no_autoflush:
-        result = session.execute(
-            sa.update(AccessRequest)
-            .where(AccessRequest.id == request.id, AccessRequest.version == seen_version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-    if result.rowcount != 1:
-        session.expire(request)
-        raise RequestChanged(_changed_message(session, request))
-
-
-def _changed_message(session: Session, request: AccessRequest) -> str:
+def _changed_message(session: Session, request_id: int) -> str:
     last = session.exec(
         select(AuditEvent, Person.first_name, Person.last_name)
         .join(Person, Person.id == AuditEvent.actor_id, isouter=True)
-        .where(AuditEvent.request_id == request.id)
+        .where(AuditEvent.request_id == request_id)
         .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
     ).first()
     who = f"{last[1]} {last[2]}" if last and last[1] else "someone else"

@@ -20,7 +20,8 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition, transition
 from immtrax_portal.services.actors import load_actor
-from immtrax_portal.services.request_actions import ActionInput, RequestChanged, act_on_request
+from immtrax_portal.services.request_actions import ActionInput, act_on_request
+from immtrax_portal.services.request_store import RequestChanged
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url
 from tests.support.wizard_world import (

@@ -6,8 +6,9 @@ import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition
-from immtrax_portal.services.request_actions import ActionInput, RequestChanged, act_on_request
+from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_detail import request_detail
+from immtrax_portal.services.request_store import RequestChanged
 from immtrax_portal.ui.state.session import SessionState
 
 

@@ -1,0 +1,224 @@
+"""Invitation reminders, expiry, and the supervisor's "Resend invitation".
+
+Tokens are stored only as hashes, so a reminder cannot repeat the original link. A reminder
+therefore carries a fresh link: the old invitation is revoked and a new one issued with the
+*same* expiry and the reminder count carried over (a reminder never extends the deadline).
+The conditional UPDATE that revokes the old invitation is what makes each reminder go out once,
+however many workers run. Opening the superseded link says a newer one was sent.
+
+Run ``run_invitation_housekeeping`` every few minutes (next to the delivery loop).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from immtrax_portal.db import session_scope
+from immtrax_portal.domain.enums import RequestStatus, Role
+from immtrax_portal.domain.models import AccessRequest, Invitation, Organization, Person, utcnow
+from immtrax_portal.domain.permissions import (
+    Actor,
+    NotAllowed,
+    require_not_about_self,
+    require_supervisor_of,
+)
+from immtrax_portal.domain.workflow import Action, IllegalTransition
+from immtrax_portal.services import audit
+from immtrax_portal.services.invitations import invitation_url, issue_invitation
+from immtrax_portal.services.mail import queue_email
+from immtrax_portal.services.request_store import RequestChanged, save_transition, touch_request
+from immtrax_portal.services.signing import (
+    dashboard_url,
+    program_time,
+)
+from immtrax_portal.settings import get_settings
+
+_invitations = Invitation.__table__  # type: ignore[attr-defined]
+_OPEN = sa.and_(_invitations.c.consumed_at.is_(None), _invitations.c.revoked_at.is_(None))
+
+
+def invitation_paragraphs(subject: Person, organization: Organization, request: AccessRequest,
+                          expires_at: datetime, *, reminder: bool = False) -> list[str]:
+    """The invitation email's text: the first one, a resend, and the reminders."""
+    opening = (f"This is a reminder: {organization.name} requested imMTrax access for you (request "
+               f"{request.number}), and your User Agreement is not signed yet." if reminder else
+               f"{organization.name} has requested imMTrax access for you (request {request.number}). "
+               "Before the program can send your login credentials, you need to sign the imMTrax "
+               "User Agreement.")
+    return [
+        f"Hello {subject.first_name},",
+        opening,
+        "Open the link below on a computer with Chrome, Edge or Firefox (not Safari, not an iPhone or "
+        "iPad), sign in with your own Okta account, and sign the agreement.",
+        f"The link works until {program_time(expires_at)}. Any earlier invitation link no longer works.",
+    ]
+
+
+def _open_invitations_awaiting(session: Session, *where) -> list[tuple[Invitation, AccessRequest]]:
+    return list(session.exec(
+        select(Invitation, AccessRequest)
+        .join(AccessRequest, AccessRequest.id == Invitation.request_id)
+        .where(AccessRequest.status == RequestStatus.AWAITING_AGREEMENT,
+               Invitation.consumed_at.is_(None), Invitation.revoked_at.is_(None),  # type: ignore[union-attr]
+               *where)
+        .order_by(Invitation.id)  # type: ignore[arg-type]
+    ))
+
+
+def _round_started(session: Session, invitation: Invitation) -> datetime:
+    """When this invitation round was first issued (reminders re-issue with the same expiry)."""
+    return session.exec(select(sa.func.min(Invitation.created_at)).where(
+        Invitation.request_id == invitation.request_id, Invitation.expires_at == invitation.expires_at,
+    )).one() or invitation.created_at
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+
+def send_due_reminders(now: datetime | None = None) -> list[int]:
+    """Send each configured reminder (days after the invitation) once; returns the request ids.
+
+    A worker that was down past several reminder days sends one reminder, not a burst.
+    """
+    now = now or utcnow()
+    days = sorted(d for d in get_settings().invitation_reminder_days if d > 0)
+    due: list[tuple[int, int, int, int]] = []
+    with session_scope() as session:
+        for invitation, request in _open_invitations_awaiting(
+                session, Invitation.expires_at > now, Invitation.reminders_sent < len(days)):
+            started = _round_started(session, invitation)
+            reached = sum(1 for d in days if now >= started + timedelta(days=d))
+            if reached > invitation.reminders_sent:
+                due.append((request.id, invitation.id, invitation.reminders_sent, reached))
+    return [request_id for args in due if (request_id := _send_reminder(*args, now=now))]
+
+
+def _send_reminder(request_id: int, invitation_id: int, sent_before: int, reached: int, *,
+                   now: datetime) -> int | None:
+    with session_scope() as session:
+        # The request row is locked first, as signing, resend and expiry do: they serialize.
+        request = session.get(AccessRequest, request_id, with_for_update=True)
+        if request.status != RequestStatus.AWAITING_AGREEMENT:
+            return None
+        won = session.execute(
+            _invitations.update()
+            .where(_invitations.c.id == invitation_id, _OPEN,
+                   _invitations.c.reminders_sent == sent_before)
+            .values(revoked_at=now, reminders_sent=reached)
+        ).rowcount
+        if won != 1:
+            return None
+        old = session.get(Invitation, invitation_id)
+        invitation, token = issue_invitation(session, request, old.email)
+        invitation.expires_at, invitation.reminders_sent = old.expires_at, reached
+        subject = session.get(Person, request.subject_person_id)
+        organization = session.get(Organization, request.organization_id)
+        queue_email(session, kind="invitation_reminder", to=old.email, request_id=request.id,
+                    subject="Reminder: sign your imMTrax User Agreement",
+                    paragraphs=invitation_paragraphs(subject, organization, request, old.expires_at,
+                                                     reminder=True),
+                    link=("Sign the User Agreement", invitation_url(token)))
+        audit.record(session, action="invitation_reminder", actor_id=None, actor_role=Role.SYSTEM,
+                     organization_id=request.organization_id, request_id=request.id,
+                     target_type="access_request", target_id=request.number,
+                     details={"reminder": reached, "replaced_invitation_id": invitation_id})
+        return request.id
+
+
+# --- Expiry -------------------------------------------------------------------------------------
+
+
+def expire_overdue_invitations(now: datetime | None = None) -> list[int]:
+    """Requests whose open invitation ran out move to expired; the supervisor is told. Returns ids."""
+    now = now or utcnow()
+    with session_scope() as session:
+        overdue = [(i.id, r.id) for i, r in _open_invitations_awaiting(session, Invitation.expires_at <= now)]
+    expired = []
+    for invitation_id, request_id in overdue:
+        try:
+            if _expire(invitation_id, request_id):
+                expired.append(request_id)
+        except RequestChanged:
+            continue  # signed, cancelled or resent at this very moment: nothing to expire
+    return expired
+
+
+def _expire(invitation_id: int, request_id: int) -> bool:
+    settings = get_settings()
+    with session_scope() as session:
+        request = session.get(AccessRequest, request_id, with_for_update=True)
+        if request.status != RequestStatus.AWAITING_AGREEMENT:
+            return False
+        save_transition(session, request, Action.EXPIRE_INVITATION, actor_id=None, actor_role=Role.SYSTEM,
+                        details={"invitation_id": invitation_id})
+        subject = session.get(Person, request.subject_person_id)
+        submitter = session.get(Person, request.submitter_id)
+        queue_email(
+            session, kind="invitation_expired", to=submitter.email, request_id=request.id,
+            subject=f"Request {request.number}: the agreement invitation expired",
+            paragraphs=[
+                f"Hello {submitter.first_name},",
+                f"{subject.full_name} did not sign the imMTrax User Agreement within "
+                f"{settings.invitation_lifetime_days} days, so request {request.number} has expired.",
+                f"If {subject.first_name} still needs imMTrax access, open the request on your dashboard "
+                "and choose Resend invitation: they will get a new link.",
+            ],
+            link=("Open your dashboard", dashboard_url()),
+        )
+        return True
+
+
+# --- Resend -------------------------------------------------------------------------------------
+
+
+def _require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
+    if request is None or subject is None:
+        raise NotAllowed("That request does not exist or is not yours to act on.")
+    if actor.is_program_staff:
+        return
+    require_supervisor_of(actor, request.organization_id)
+    require_not_about_self(actor, subject.id, subject.email)
+
+
+def resend_invitation(actor: Actor, request_id: int, expected_version: int | None = None, *,
+                      source_ip: str = "") -> AccessRequest:
+    """Send the applicant a new link (the old one stops working) and return the request.
+
+    Waiting for the agreement: same status, audited as resend_invitation. Expired: the request
+    is reissued back to awaiting_agreement. Raises NotAllowed, IllegalTransition or RequestChanged
+    (someone acted first: reload).
+    """
+    with session_scope() as session:
+        request = session.get(AccessRequest, request_id, with_for_update=True)
+        subject = session.get(Person, request.subject_person_id) if request else None
+        _require_may_resend(actor, request, subject)
+        if expected_version is not None and request.version != expected_version:
+            raise RequestChanged()
+        if request.status == RequestStatus.AWAITING_AGREEMENT:
+            touch_request(session, request)
+            audit.record(session, action="resend_invitation", actor_id=actor.person_id, actor_role=actor.role,
+                         organization_id=request.organization_id, request_id=request.id,
+                         target_type="access_request", target_id=request.number, source_ip=source_ip)
+        elif request.status == RequestStatus.EXPIRED:
+            save_transition(session, request, Action.REISSUE_INVITATION, actor_id=actor.person_id,
+                            actor_role=actor.role, source_ip=source_ip)
+        else:
+            raise IllegalTransition(
+                f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
+                "the agreement, or one whose invitation expired, can have its invitation resent.")
+        invitation, token = issue_invitation(session, request, subject.email)
+        organization = session.get(Organization, request.organization_id)
+        queue_email(session, kind="invitation", to=subject.email, request_id=request.id,
+                    subject="Sign your imMTrax User Agreement",
+                    paragraphs=invitation_paragraphs(subject, organization, request, invitation.expires_at),
+                    link=("Sign the User Agreement", invitation_url(token)))
+        return request
+
+
+def run_invitation_housekeeping(now: datetime | None = None) -> dict[str, list[int]]:
+    """Expire what is overdue, then remind what is due: one call for a periodic job."""
+    now = now or utcnow()
+    return {"expired": expire_overdue_invitations(now), "reminded": send_due_reminders(now)}
