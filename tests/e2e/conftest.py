@@ -83,8 +83,10 @@ def portal(portal_env) -> Iterator[str]:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser():
+    """Per module: Playwright's sync API runs an event loop in the main thread while open, which
+    would break every later ``asyncio.run`` in the session (SMTP, websocket tests)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -49,8 +49,10 @@ def test_landing_page_skip_link_is_first_and_moves_focus_to_main(portal, page_at
     assert page.evaluate("document.activeElement.id") == "main"
 
 
-def test_sign_in_link_leaves_the_single_page_app_for_the_server_route(portal, page_at):
+def test_sign_in_goes_first_to_the_page_that_explains_what_is_needed(portal, page_at):
     page = page_at()
     page.goto(portal + "/")
-    link = page.get_by_role("main").get_by_role("link", name="Sign in with Okta")
-    assert link.get_attribute("href").startswith("/auth/sign-in?return_to=")
+    link = page.get_by_role("main").get_by_role("link", name="Sign in", exact=True)
+    assert link.get_attribute("href").startswith("/sign-in?return_to=")
+    link.click()
+    page.get_by_role("main").get_by_role("heading", name="No Okta account yet?").wait_for()

@@ -313,10 +313,10 @@ def test_access_deletion_suspends_access_on_submission(portal, page_at, database
 # --- Keyboard alone -------------------------------------------------------------------------------
 
 
-def tab_to(page, css: str, *, limit: int = 80) -> None:
-    """Press Tab until the focused element matches ``css`` (as a keyboard user would)."""
+def tab_to(page, css: str, *, key: str = "Tab", limit: int = 80) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches ``css``, as a keyboard user would."""
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         if page.evaluate("(css) => !!document.activeElement && document.activeElement.matches(css)", css):
             return
     raise AssertionError(f"Tab never reached {css}")
@@ -345,8 +345,7 @@ def test_a_whole_new_access_request_by_keyboard_alone(portal, page_at, database)
     type_into(page, "#field-phone", "(406) 555-0199")
     start = date.today() + timedelta(days=5)
     type_into(page, "#field-start-date", start.strftime("%m%d%Y"))
-    page.keyboard.press("Shift+Tab")
-    expect(page.locator("#field-job-title")).to_be_focused()
+    tab_to(page, "#field-job-title", key="Shift+Tab")  # back past the date's own parts
     page.keyboard.type("Medical Assistant")
     page.keyboard.press("Enter")  # Enter in a field submits the step
     at_step(page, 3, "Access level")
@@ -422,11 +421,65 @@ def test_another_supervisor_never_sees_the_draft(portal, page_at):
     dana.wait_for_timeout(800)
 
     marcus = page_at(1280)
-    sign_in_as(marcus, portal, MARCUS, return_to="/requests/new")
-    at_step(marcus, 1, "Organization and request type")
+    open_fresh_wizard(marcus, portal, MARCUS)
     assert "Private" not in marcus.content()
     assert "Laurel Pediatrics" not in marcus.get_by_role("main").inner_text()
 
     dana.get_by_role("button", name="Cancel request").click()
     dana.get_by_role("button", name="Yes, discard it").click()
     at_step(dana, 1, "Organization and request type")
+
+
+# --- WCAG 2.1 AA on every step --------------------------------------------------------------------
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+              "resultTypes": ["violations"]}
+
+
+def assert_accessible(page, name: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_21_AA)
+    found = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
+             for v in results.response["violations"]]
+    assert found == [], f"{name}: {found}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_step_passes_axe_wcag_21_aa(portal, page_at, width):
+    page = page_at(width)
+    open_fresh_wizard(page, portal, DANA)
+    press_continue(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page, "step 1 with errors")
+    radio(page, "Billings Family Clinic").check()
+    radio(page, "User Permissions Change").check()
+    press_continue(page)
+    at_step(page, 2, "Choose the user")
+    press_continue(page)
+    expect(page.locator("#field-subject-person-id-error")).to_be_visible()
+    assert_accessible(page, "step 2 roster with errors")
+    radio(page, "Avery Holm").check()
+    press_continue(page)
+    at_step(page, 3, "Access level")
+    press_continue(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page, "step 3 with errors")
+    radio(page, "Vaccine Management").check()
+    page.get_by_role("main").get_by_label("Reason for the change").fill("Takes over the vaccine lots.")
+    press_continue(page)
+    at_step(page, 4, "Check your request")
+    assert_accessible(page, "step 4")
+    page.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name="Back").click()
+    at_step(page, 1, "Organization and request type")
+    radio(page, "New Access").check()
+    press_continue(page)
+    at_step(page, 2, "The person")
+    press_continue(page)
+    expect(page.locator("#field-email-error")).to_be_visible()
+    assert_accessible(page, "step 2 new person with errors")
+    page.get_by_role("button", name="Cancel request").click()
+    page.get_by_role("button", name="Yes, discard it").click()
+    at_step(page, 1, "Organization and request type")

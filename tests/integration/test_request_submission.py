@@ -86,8 +86,8 @@ def test_a_change_employer_request_remembers_the_former_organization(world):
 
 
 def test_a_permissions_change_waits_for_staff_without_an_agreement(world):
-    request = submit_request(world.sam, permissions_change(world.alpha, world.user("ana.lopez@alpha.example")),
-                             KEY)
+    ana = world.user("ana.lopez@alpha.example")
+    request = submit_request(world.sam, permissions_change(world.alpha, ana), KEY)
     assert request.status == RequestStatus.SUBMITTED
     assert request.access_level == AccessLevel.VACCINE_MANAGEMENT
     assert count(Invitation) == 0
@@ -157,7 +157,8 @@ def test_a_permissions_change_needs_a_reason_and_a_different_level(world):
         submit_request(world.sam, permissions_change(world.alpha, ana, note=""), key(1))
     assert "note" in no_reason.value.problems
     with pytest.raises(SubmissionRefused) as same_level:
-        submit_request(world.sam, permissions_change(world.alpha, ana, AccessLevel.RECORD_MAINTENANCE), key(2))
+        same = permissions_change(world.alpha, ana, AccessLevel.RECORD_MAINTENANCE)
+        submit_request(world.sam, same, key(2))
     assert "access_level" in same_level.value.problems
     assert count(AccessRequest) == 0
 
@@ -252,7 +253,8 @@ def test_someone_who_supervises_nothing_cannot_submit(world):
 
 def test_a_supervisor_removed_since_the_form_was_opened_cannot_submit(world):
     with session_scope() as session:
-        session.delete(session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam)).one())
+        link = session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam)).one()
+        session.delete(link)
     with pytest.raises(NotAllowed):
         submit_request(world.sam, new_access(world.alpha), KEY)
 
@@ -364,8 +366,7 @@ def test_after_a_failed_attempt_the_same_key_still_submits(world, monkeypatch):
 
 def test_the_start_date_rule_is_measured_from_today(world):
     today = date.today()
+    draft = new_access(world.alpha, start_date=(today - timedelta(days=40)).isoformat())
     with pytest.raises(SubmissionRefused):
-        submit_request(world.sam, new_access(world.alpha, start_date=(today - timedelta(days=40)).isoformat()),
-                       KEY, today=today)
-    assert submit_request(world.sam, new_access(world.alpha, start_date=(today - timedelta(days=40)).isoformat()),
-                          KEY, today=today - timedelta(days=20)).id
+        submit_request(world.sam, draft, KEY, today=today)
+    assert submit_request(world.sam, draft, KEY, today=today - timedelta(days=20)).id

@@ -195,6 +195,29 @@ def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
     assert count(AccessRequest) == 1
 
 
+def test_a_failed_submit_keeps_the_draft_and_its_key_and_can_be_retried(world, monkeypatch):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    key = drafts.load_draft(world.sam)["idempotency_key"]
+
+    def database_down(*_args, **_kwargs):
+        raise RuntimeError("database unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr("immtrax_portal.ui.state.wizard.submit_request", database_down)
+        run(state.submit())
+    assert state.step == 4 and not state.submitting
+    assert "could not be submitted" in state.notice
+    assert drafts.load_draft(world.sam)["idempotency_key"] == key
+    run(state.submit())
+    assert state.step == 5 and count(AccessRequest) == 1
+
+
 def test_an_access_deletion_suspends_the_grant_when_submitted(world):
     ben = world.user("ben.ortiz@alpha.example")
     state = opened(world.sam)
@@ -325,7 +348,8 @@ def test_a_supervisor_removed_mid_draft_can_do_nothing_more_and_it_is_audited(wo
     state = opened(world.sam)
     state.choose_type("new_access")
     with session_scope() as session:
-        session.delete(session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam)).one())
+        link = session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam)).one()
+        session.delete(link)
     state.set_field("first_name", "Nora")
     assert state.first_name == ""
     assert "supervisors" in state.notice

@@ -45,7 +45,7 @@ def _field_style(error: Var) -> dict:
     """A red bar beside a field in error (a second cue besides the message's colour)."""
     return {**FIELD_STYLE,
             "border_left": rx.cond(error != "", f"5px solid {theme.ERROR}", "5px solid transparent"),
-            "padding_left": "0.75rem", "margin_left": "-0.75rem"}
+            "padding_left": "0.75rem", "margin_left": "calc(-0.75rem - 5px)"}
 
 
 def _input_style(error: Var, width: str = "100%") -> dict:

@@ -204,7 +204,7 @@ def _roster_pick() -> rx.Component:
             ),
             rx.cond(W.subject_person_id != "",
                     rx.el.p("Selected: ", rx.el.strong(W.subject_name), " (", W.subject_email, "), ",
-                            W.subject_level_label, ".", role="status",
+                            "currently ", W.subject_level_label, ".", role="status",
                             style={"margin": "1rem 0 0", "overflow_wrap": "anywhere"})),
         ),
     )
@@ -391,7 +391,8 @@ def _confirmation() -> rx.Component:
             rx.el.p("Your request number", style={"margin": "0", "font_size": "1.1rem"}),
             rx.el.p(W.submitted_number, id="request-number",
                     style={"margin": "0.2rem 0", "font_size": "2rem", "font_weight": "800"}),
-            rx.el.p(W.submitted_summary, style={"margin": "0"}),
+            rx.el.p(W.submitted_summary, " ", rx.el.a("View the request", href=W.submitted_link),
+                    style={"margin": "0"}),
             style={"background": "#e7f4e4", "border_left": f"8px solid {theme.SUCCESS}",
                    "padding": "1rem 1.25rem", "margin": "0 0 1.5rem", "color": theme.INK},
         ),

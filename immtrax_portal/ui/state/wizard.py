@@ -9,6 +9,7 @@ idempotency key of the submission is backend-only and kept in the draft.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import date
 
@@ -27,6 +28,8 @@ from immtrax_portal.services.requests import (
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
+
+logger = logging.getLogger(__name__)
 
 LAST_STEP = 5
 TEXT_FIELDS = ("first_name", "last_name", "email", "phone", "job_title", "start_date", "last_day", "note")
@@ -53,7 +56,7 @@ def recommended_level(inventory: str, records: str, lookup: str) -> str:
 
 def request_link(number: str) -> str:
     """Where a supervisor sees one of their requests."""
-    return f"{routes.DASHBOARD}?request={number}"
+    return routes.request_url(number)
 
 
 def _label_of(enum_cls, value: str) -> str:
@@ -149,6 +152,10 @@ class WizardState(BrowserGateState):
     @rx.var
     def advice_request_link(self) -> str:
         return request_link(self.advice_request_number) if self.advice_request_number else ""
+
+    @rx.var
+    def submitted_link(self) -> str:
+        return request_link(self.submitted_number) if self.submitted_number else ""
 
     @rx.var
     def third_step_title(self) -> str:
@@ -348,9 +355,6 @@ class WizardState(BrowserGateState):
         guarded = self._guard("supervisor")
         if not isinstance(guarded, Actor):
             return guarded
-        if guarded.person_id == self._owner_id and self.step == LAST_STEP and not drafts.load_draft(
-                guarded.person_id):
-            return None  # a reload of the confirmation keeps showing it
         self._load_for(guarded)
         if self.step == 2 and self.is_roster_type and not self.roster_matches:
             self._search(guarded, "")
@@ -575,6 +579,14 @@ class WizardState(BrowserGateState):
             self._deny(actor, "wizard.submit", str(refused), organization_id=self.organization_id)
             self.notice = str(refused)
             return
+        except Exception:
+            # Nothing was committed (one transaction); the draft and its key are kept, so trying
+            # again is safe and cannot make a second request.
+            logger.exception("wizard submit failed for person %s", actor.person_id)
+            self.submitting = False
+            self.notice = ("Your request could not be submitted just now. Nothing was sent and your "
+                           "answers are saved: try again in a moment.")
+            return
         drafts.discard_draft(actor.person_id)
         person = self.subject_name or f"{self.first_name} {self.last_name}".strip()
         summary = f"{self.type_label} for {person} at {self.organization_name}."
@@ -609,7 +621,8 @@ class WizardState(BrowserGateState):
 
     @rx.event
     def keep_editing(self):
-        self.confirm_cancel = False
+        if self._caller("wizard.keep_editing") is not None:
+            self.confirm_cancel = False
 
     @rx.event
     def cancel_request(self):
