@@ -41,13 +41,16 @@ class SessionState(rx.State):
     forms_blocked: bool = False
     forms_block_reason: str = ""
 
-    def _current_actor(self) -> Actor | None:
-        """The caller as the database knows them right now, or None when not signed in."""
+    def _resolve_caller(self) -> tuple[Person | None, Actor | None]:
+        """The caller from the session cookie, with their roles as the database has them now."""
         person = person_from_cookie_header(self.router.headers.cookie)
         if person is None:
-            return None
+            return None, None
         with session_scope() as session:
-            return actor_for(session, person)
+            return person, actor_for(session, person)
+
+    def _current_actor(self) -> Actor | None:
+        return self._resolve_caller()[1]
 
     def _client_ip(self) -> str:
         hops = get_settings().trusted_proxy_hops
@@ -89,11 +92,7 @@ class SessionState(rx.State):
 
     @rx.event
     def load_identity(self):
-        person = person_from_cookie_header(self.router.headers.cookie)
-        actor = None
-        if person is not None:
-            with session_scope() as session:
-                actor = actor_for(session, person)
+        person, actor = self._resolve_caller()
         self._show_identity(actor, person)
 
     def _page_path(self) -> str:
@@ -101,11 +100,7 @@ class SessionState(rx.State):
 
     def _guard(self, needs: str) -> Actor | rx.event.EventSpec:
         """Page guard: the actor, or the event that sends them to sign in / not allowed."""
-        person = person_from_cookie_header(self.router.headers.cookie)
-        actor = None
-        if person is not None:
-            with session_scope() as session:
-                actor = actor_for(session, person)
+        person, actor = self._resolve_caller()
         self._show_identity(actor, person)
         if actor is None:
             return rx.redirect(routes.sign_in_page_url(self._page_path()))
