@@ -359,11 +359,14 @@ def submit_request(person_id: int, draft: RequestDraft, idempotency_key: str, *,
             if actor is None:
                 raise NotAllowed("Sign in again to submit requests.")
             return _create_request(session, actor, draft, key, today, source_ip)
-    except IntegrityError:
-        # Another submit with the same key won the race; answer with what it created.
+    except (IntegrityError, SubmissionRefused) as refused:
+        # A submit with the same key may have committed after our first look (a double click):
+        # it then shows up as a duplicate key, or as "an open request exists". Answer with it.
         previous = _request_with_key(key, person_id)
         if previous:
             return previous
+        if isinstance(refused, SubmissionRefused):
+            raise
         raise SubmissionRefused("Another request for this person was submitted at the same "
                                 "moment. Reload to see it.") from None
 

@@ -50,7 +50,7 @@ def portal_env(tmp_path_factory) -> dict[str, str]:
         "IMMTRAX_DATABASE_URL": f"sqlite:///{data_dir / 'e2e.db'}",
         "IMMTRAX_PUBLIC_URL": f"http://localhost:{APP_PORT}",
         "IMMTRAX_DEMO_OIDC_PORT": str(OIDC_PORT),
-        "REFLEX_WEB_WORKDIR": str(ROOT / ".web-e2e"),
+        "REFLEX_WEB_WORKDIR": os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
