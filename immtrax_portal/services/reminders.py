@@ -27,34 +27,16 @@ from immtrax_portal.domain.permissions import (
 )
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit
-from immtrax_portal.services.invitations import invitation_url, issue_invitation
+from immtrax_portal.services.invitations import invitation_paragraphs, invitation_url, issue_invitation
 from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.request_store import RequestChanged, save_transition, touch_request
 from immtrax_portal.services.signing import (
     dashboard_url,
-    program_time,
 )
 from immtrax_portal.settings import get_settings
 
 _invitations = Invitation.__table__  # type: ignore[attr-defined]
 _OPEN = sa.and_(_invitations.c.consumed_at.is_(None), _invitations.c.revoked_at.is_(None))
-
-
-def invitation_paragraphs(subject: Person, organization: Organization, request: AccessRequest,
-                          expires_at: datetime, *, reminder: bool = False) -> list[str]:
-    """The invitation email's text: the first one, a resend, and the reminders."""
-    opening = (f"This is a reminder: {organization.name} requested imMTrax access for you (request "
-               f"{request.number}), and your User Agreement is not signed yet." if reminder else
-               f"{organization.name} has requested imMTrax access for you (request {request.number}). "
-               "Before the program can send your login credentials, you need to sign the imMTrax "
-               "User Agreement.")
-    return [
-        f"Hello {subject.first_name},",
-        opening,
-        "Open the link below on a computer with Chrome, Edge or Firefox (not Safari, not an iPhone or "
-        "iPad), sign in with your own Okta account, and sign the agreement.",
-        f"The link works until {program_time(expires_at)}. Any earlier invitation link no longer works.",
-    ]
 
 
 def _open_invitations_awaiting(session: Session, *where) -> list[tuple[Invitation, AccessRequest]]:

@@ -39,7 +39,11 @@ from immtrax_portal.domain.permissions import (
 from immtrax_portal.domain.workflow import Action, transition
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import load_actor
-from immtrax_portal.services.invitations import invitation_url, issue_invitation
+from immtrax_portal.services.invitations import (
+    invitation_paragraphs,
+    invitation_url,
+    issue_invitation,
+)
 from immtrax_portal.services.mail import queue_email
 
 
@@ -284,20 +288,14 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
     """Move the new request to where it waits next, with the emails that go with it."""
     organization = session.get(Organization, request.organization_id)
     if request.request_type.needs_agreement:
-        _, token = issue_invitation(session, request, subject.email)
+        invitation, token = issue_invitation(session, request, subject.email)
         session.add(transition(request, Action.SEND_INVITATION, actor_id=None,
                                actor_role=Role.SYSTEM, source_ip=source_ip))
         queue_email(
             session, kind="invitation", to=subject.email, request_id=request.id,
             subject="Sign your imMTrax User Agreement",
-            paragraphs=[
-                f"Hello {subject.first_name},",
-                f"{organization.name} has requested imMTrax access for you (request "
-                f"{request.number}). Before the program can send your login credentials, you need "
-                "to sign the imMTrax User Agreement.",
-                "Open the link below on a computer with Chrome, Edge or Firefox (not Safari, not "
-                "an iPhone or iPad), sign in with your own Okta account, and sign the agreement.",
-            ],
+            paragraphs=invitation_paragraphs(subject, organization, request, invitation.expires_at,
+                                             first=True),
             link=("Sign the User Agreement", invitation_url(token)),
         )
     # Permissions changes and deletions wait in "submitted" until staff start the review.

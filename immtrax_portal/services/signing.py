@@ -16,7 +16,6 @@ import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -38,25 +37,16 @@ from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.agreements import current_agreement, text_hash
-from immtrax_portal.services.invitations import hash_token
+from immtrax_portal.services.invitations import hash_token, program_time
 from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.settings import get_settings
 
-PROGRAM_ZONE = ZoneInfo("America/Denver")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 _invitations = Invitation.__table__  # type: ignore[attr-defined]
 
 
-# --- Saving a lifecycle move under the optimistic lock (shared with services.reminders) ----------
-
-
 # --- Small helpers ----------------------------------------------------------------------------
-
-
-def program_time(value: datetime) -> str:
-    """A timestamp as the program reads it: 'March 3, 2026 at 9:05 AM MST'."""
-    return value.astimezone(PROGRAM_ZONE).strftime("%B %-d, %Y at %-I:%M %p %Z")
 
 
 def masked_email(email: str) -> str:
