@@ -48,8 +48,8 @@ from immtrax_portal.services.signing import (
     signed_agreement_for,
 )
 from immtrax_portal.settings import get_settings
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import build_world, new_access, use_database
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.wizard_world import build_world, new_access
 
 NORA = "new.nurse@alpha.example"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"

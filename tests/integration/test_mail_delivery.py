@@ -30,8 +30,8 @@ from immtrax_portal.services.delivery import KEPT_NOTE, backoff, deliver_due, ru
 from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.settings import get_settings
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import build_world, new_access, use_database
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.wizard_world import build_world, new_access
 
 # --- A real SMTP server on loopback, and settings pointing at it -----------------------------------
 

@@ -23,14 +23,8 @@ from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_store import RequestChanged
 from immtrax_portal.services.requests import submit_request
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import (
-    access_deletion,
-    build_world,
-    new_access,
-    permissions_change,
-    use_database,
-)
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.wizard_world import access_deletion, build_world, new_access, permissions_change
 
 
 @pytest.fixture(params=BACKENDS)
@@ -39,8 +33,9 @@ def world(request, tmp_path):
         world = build_world()
         with session_scope() as session:
             for key, first in (("staff", "Stella"), ("staff2", "Stan")):
-                person = Person(email=f"{key}@mt.example", first_name=first, last_name="Staffer",
-                                is_staff=True)
+                person = Person(
+                    email=f"{key}@mt.example", first_name=first, last_name="Staffer", is_staff=True
+                )
                 session.add(person)
                 session.flush()
                 world.users[key] = person.id
@@ -59,14 +54,16 @@ def fetch(request_id) -> AccessRequest:
 
 def grant_of(person_id, org_id) -> Grant | None:
     with session_scope() as session:
-        return session.exec(select(Grant).where(Grant.person_id == person_id,
-                                                Grant.organization_id == org_id)).first()
+        return session.exec(
+            select(Grant).where(Grant.person_id == person_id, Grant.organization_id == org_id)
+        ).first()
 
 
 def do(person_id, request_id, action, **fields):
     version = fetch(request_id).version
-    return act_on_request(actor(person_id), request_id,
-                          ActionInput(action=action, expected_version=version, **fields))
+    return act_on_request(
+        actor(person_id), request_id, ActionInput(action=action, expected_version=version, **fields)
+    )
 
 
 def mark_signed(request_id: int) -> None:
@@ -91,7 +88,9 @@ def test_staff_provisions_a_new_user_and_the_grant_appears(world):
     assert grant.active and grant.access_level == AccessLevel.RECORD_MAINTENANCE
     assert grant.immtrax_username == "nnewhire"
     with session_scope() as session:
-        kinds = [e.kind for e in session.exec(select(OutboundEmail).where(OutboundEmail.request_id == request_id))]
+        kinds = [
+            e.kind for e in session.exec(select(OutboundEmail).where(OutboundEmail.request_id == request_id))
+        ]
     assert "notice_provision" in kinds
 
 
@@ -105,13 +104,19 @@ def test_provisioning_needs_the_imtrax_username(world):
 def test_second_staff_member_acting_on_a_stale_version_is_told_who_changed_it(world):
     request_id = signed_new_access(world)
     seen = fetch(request_id).version
-    act_on_request(actor(world.user("staff")), request_id,
-                   ActionInput(Action.REJECT, seen, reason="Duplicate of another request."))
+    act_on_request(
+        actor(world.user("staff")),
+        request_id,
+        ActionInput(Action.REJECT, seen, reason="Duplicate of another request."),
+    )
     with pytest.raises(RequestChanged, match="Stella Staffer updated it"):
-        act_on_request(actor(world.user("staff2")), request_id,
-                       ActionInput(Action.PROVISION, seen, immtrax_username="x"))
+        act_on_request(
+            actor(world.user("staff2")), request_id, ActionInput(Action.PROVISION, seen, immtrax_username="x")
+        )
     after = fetch(request_id)
-    assert after.status == RequestStatus.REJECTED and after.rejection_reason == "Duplicate of another request."
+    assert (
+        after.status == RequestStatus.REJECTED and after.rejection_reason == "Duplicate of another request."
+    )
 
 
 def test_two_staff_racing_on_one_request_change_it_once(world):
@@ -126,9 +131,12 @@ def test_two_staff_racing_on_one_request_change_it_once(world):
         except RequestChanged:
             outcomes.append("changed")
 
-    threads = [threading.Thread(target=attempt, args=("staff", ActionInput(Action.REJECT, seen, reason="No."))),
-               threading.Thread(target=attempt, args=("staff2", ActionInput(Action.PROVISION, seen,
-                                                                             immtrax_username="nn")))]
+    threads = [
+        threading.Thread(target=attempt, args=("staff", ActionInput(Action.REJECT, seen, reason="No."))),
+        threading.Thread(
+            target=attempt, args=("staff2", ActionInput(Action.PROVISION, seen, immtrax_username="nn"))
+        ),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -146,10 +154,16 @@ def test_a_supervisor_cannot_act_as_staff(world):
 
 def test_staff_cannot_act_on_a_request_about_themselves(world):
     with session_scope() as session:
-        session.add(Grant(person_id=world.user("staff"), organization_id=world.alpha,
-                          access_level=AccessLevel.READ_ONLY_CONSENT))
-    request = submit_request(world.sam, permissions_change(world.alpha, world.user("staff")),
-                             "actions-test-key-000000002")
+        session.add(
+            Grant(
+                person_id=world.user("staff"),
+                organization_id=world.alpha,
+                access_level=AccessLevel.READ_ONLY_CONSENT,
+            )
+        )
+    request = submit_request(
+        world.sam, permissions_change(world.alpha, world.user("staff")), "actions-test-key-000000002"
+    )
     with pytest.raises(NotAllowed, match="your own access"):
         do(world.user("staff"), request.id, Action.QUEUE_FOR_REVIEW)
     do(world.user("staff2"), request.id, Action.QUEUE_FOR_REVIEW)
@@ -190,15 +204,18 @@ def test_confirming_an_access_deletion_keeps_access_removed(world):
 
 def test_change_employer_completion_ends_the_former_grant_and_tells_its_supervisors(world):
     dora = "dora.beta@beta.example"
-    draft = new_access(world.alpha, email=dora, first_name="Dora", last_name="Beta",
-                       request_type=RequestType.CHANGE_EMPLOYER)
+    draft = new_access(
+        world.alpha, email=dora, first_name="Dora", last_name="Beta", request_type=RequestType.CHANGE_EMPLOYER
+    )
     request = submit_request(world.sam, draft, "actions-test-key-000000005")
     mark_signed(request.id)
     do(world.user("staff"), request.id, Action.PROVISION, immtrax_username="dbeta")
     assert not grant_of(world.user(dora), world.beta).active
     assert grant_of(world.user(dora), world.alpha).active
     with session_scope() as session:
-        notice = session.exec(select(OutboundEmail).where(OutboundEmail.kind == "former_employer_notice")).one()
+        notice = session.exec(
+            select(OutboundEmail).where(OutboundEmail.kind == "former_employer_notice")
+        ).one()
     assert notice.to_address == "tess.boss@beta.example"
 
 

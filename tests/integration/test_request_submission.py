@@ -26,15 +26,8 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import requests as request_service
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import (
-    access_deletion,
-    build_world,
-    in_days,
-    new_access,
-    permissions_change,
-    use_database,
-)
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.wizard_world import access_deletion, build_world, in_days, new_access, permissions_change
 
 KEY = "wizard-test-key-0000000001"
 

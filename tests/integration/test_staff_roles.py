@@ -10,8 +10,7 @@ from immtrax_portal.domain.models import AuditEvent, Person
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import staff_roles
 from immtrax_portal.services.actors import load_actor
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import use_database
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
 
 
 @pytest.fixture(params=BACKENDS)

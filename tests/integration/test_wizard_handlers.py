@@ -31,8 +31,8 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
-from tests.support.databases import fresh_database_url
-from tests.support.wizard_world import build_world, in_days, new_access, use_database
+from tests.support.databases import fresh_database_url, use_database
+from tests.support.wizard_world import build_world, in_days, new_access
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/124.0.0.0 Safari/537.36")

@@ -11,8 +11,8 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestType
 from immtrax_portal.domain.models import AuditEvent, WizardDraft
 from immtrax_portal.services import drafts, roster
-from tests.support.databases import BACKENDS, fresh_database_url
-from tests.support.wizard_world import build_world, use_database
+from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.wizard_world import build_world
 
 
 @pytest.fixture(params=BACKENDS)

@@ -26,7 +26,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from immtrax_portal import db
 from immtrax_portal.migrations import upgrade_to_head
+from immtrax_portal.settings import get_settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "IMMTRAX_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -101,3 +103,22 @@ def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     with empty_database_url(backend, tmp_path) as url:
         upgrade_to_head(url)
         yield url
+
+
+@contextmanager
+def use_database(url: str) -> Iterator[str]:
+    """Point the portal (settings, engine) at ``url`` and back again afterwards."""
+    before = os.environ.get("IMMTRAX_DATABASE_URL")
+    os.environ["IMMTRAX_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    try:
+        yield url
+    finally:
+        db.get_engine().dispose()
+        if before is None:
+            os.environ.pop("IMMTRAX_DATABASE_URL", None)
+        else:
+            os.environ["IMMTRAX_DATABASE_URL"] = before
+        get_settings.cache_clear()
+        db.get_engine.cache_clear()

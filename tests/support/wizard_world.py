@@ -6,37 +6,13 @@ the portal's settings and engine at it for the duration of a test.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from immtrax_portal import db
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AccessLevel, RequestType
 from immtrax_portal.domain.models import Grant, Organization, Person, SupervisorLink
 from immtrax_portal.services.requests import RequestDraft
-from immtrax_portal.settings import get_settings
-
-
-@contextmanager
-def use_database(url: str) -> Iterator[str]:
-    """Point the portal (settings, engine) at ``url`` and back again afterwards."""
-    before = os.environ.get("IMMTRAX_DATABASE_URL")
-    os.environ["IMMTRAX_DATABASE_URL"] = url
-    get_settings.cache_clear()
-    db.get_engine.cache_clear()
-    try:
-        yield url
-    finally:
-        db.get_engine().dispose()
-        if before is None:
-            os.environ.pop("IMMTRAX_DATABASE_URL", None)
-        else:
-            os.environ["IMMTRAX_DATABASE_URL"] = before
-        get_settings.cache_clear()
-        db.get_engine.cache_clear()
 
 
 @dataclass

@@ -121,3 +121,12 @@ def notice(*children: rx.Component, tone: str = "warning", **props) -> rx.Compon
                "padding": "0.9rem 1.1rem", "margin": "1rem 0", "color": theme.INK},
         **props,
     )
+
+
+def okta_guide_link() -> rx.Component:
+    """The program's "Create Okta User Account" guide, opening in a new tab (and saying so)."""
+    return rx.fragment(
+        rx.el.a("Create Okta User Account guide", href=get_settings().okta_account_guide_url,
+                target="_blank", rel="noopener noreferrer"),
+        rx.el.span(" (opens in a new tab)", class_name="visually-hidden"),
+    )

@@ -13,6 +13,7 @@ from immtrax_portal.ui.components.layout import (
     card,
     card_grid,
     notice,
+    okta_guide_link,
     page_frame,
     section,
 )
@@ -67,9 +68,7 @@ def _before_you_start() -> rx.Component:
                 rx.el.strong("You need an Okta account first. "),
                 "Everyone signs in with their own Okta account, and a new employee needs their "
                 "own Okta account to sign the imMTrax User Agreement. No account yet? Follow the ",
-                rx.el.a("Create Okta User Account guide", href=s.okta_account_guide_url,
-                        target="_blank", rel="noopener noreferrer"),
-                rx.el.span(" (opens in a new tab)", class_name="visually-hidden"),
+                okta_guide_link(),
                 ".",
             ),
             rx.el.li(

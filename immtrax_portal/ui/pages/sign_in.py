@@ -5,9 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from immtrax_portal.settings import get_settings
-from immtrax_portal.ui import routes, theme
+from immtrax_portal.ui import theme
 from immtrax_portal.ui.components.account import account_actions
-from immtrax_portal.ui.components.layout import notice, page_frame, section
+from immtrax_portal.ui.components.layout import notice, okta_guide_link, page_frame, section
 from immtrax_portal.ui.state.session import SignInPageState as S
 
 
@@ -39,9 +39,7 @@ def sign_in_page() -> rx.Component:
             rx.el.p(
                 "Everyone needs their own Okta account before they can use this portal. Create one "
                 "with the program's ",
-                rx.el.a("Create Okta User Account guide", href=s.okta_account_guide_url,
-                        target="_blank", rel="noopener noreferrer"),
-                rx.el.span(" (opens in a new tab)", class_name="visually-hidden"),
+                okta_guide_link(),
                 ", then come back here.",
             ),
             rx.el.p(
