@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # With back-off 1, 2, 4 … 60 minutes, 12 attempts span about six hours.
     smtp_timeout_seconds: float = Field(default=20, gt=0, le=120)
     mail_max_attempts: int = Field(default=12, ge=1, le=50)
+    # Background work inside the app process: the outbox is read every few seconds, invitation
+    # reminders and expiry are checked every few minutes. Off only for tests that drive them.
+    background_jobs: bool = True
+    mail_delivery_interval_seconds: float = Field(default=2, gt=0, le=300)
+    housekeeping_interval_seconds: float = Field(default=300, gt=0, le=86_400)
 
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
@@ -88,6 +93,8 @@ class Settings(BaseSettings):
                 problems.append("IMMTRAX_OIDC_CLIENT_SECRET still holds the demo placeholder")
             if not self.public_url.startswith("https://"):
                 problems.append("IMMTRAX_PUBLIC_URL must be an https:// address")
+            if not self.smtp_host:
+                problems.append("IMMTRAX_SMTP_HOST must name the mail server (invitations must leave)")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

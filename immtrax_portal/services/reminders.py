@@ -30,9 +30,7 @@ from immtrax_portal.services import audit
 from immtrax_portal.services.invitations import invitation_paragraphs, invitation_url, issue_invitation
 from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.request_store import RequestChanged, save_transition, touch_request
-from immtrax_portal.services.signing import (
-    dashboard_url,
-)
+from immtrax_portal.services.signing import dashboard_url
 from immtrax_portal.settings import get_settings
 
 _invitations = Invitation.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,11 +31,9 @@ from immtrax_portal.domain.models import (
     Person,
     utcnow,
 )
-from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import audit
-from immtrax_portal.services.actors import load_actor
-from immtrax_portal.services.agreements import current_agreement, text_hash
+from immtrax_portal.services.agreements import current_agreement
 from immtrax_portal.services.invitations import hash_token, program_time
 from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.request_store import RequestChanged, save_transition
@@ -365,149 +362,3 @@ def _record_refusal(refused: SigningRefused, signer: _Signer) -> None:
                      organization_id=refused.organization_id, request_id=refused.request_id,
                      reason=refused.reason_code, source_ip=signer.ip_address,
                      details={"signed_in_email": signer.verified_email, "okta_subject": signer.okta_subject})
-
-
-# --- The signed agreement afterwards --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SignedAgreement:
-    signature_id: int
-    request_id: int
-    request_number: str
-    organization_name: str
-    agreement_label: str
-    title: str
-    body: str
-    acknowledgements: list[str]
-    typed_name: str
-    signed_at: datetime
-    signed_at_text: str
-    okta_subject: str
-    ip_address: str
-    user_agent: str
-    text_hash: str
-    text_verified: bool  # the stored version's text still hashes to what was signed
-
-
-def _may_see_signature(session: Session, person_id: int, signature: AgreementSignature) -> None:
-    if signature.person_id == person_id:
-        return
-    actor = load_actor(session, person_id)
-    if actor is None or not actor.is_program_staff:
-        raise NotAllowed("Only the person who signed and program staff can see a signed agreement.")
-
-
-def _signed(session: Session, signature: AgreementSignature) -> SignedAgreement:
-    version = session.get(AgreementVersion, signature.agreement_version_id)
-    request = session.get(AccessRequest, signature.request_id)
-    organization = session.get(Organization, request.organization_id)
-    return SignedAgreement(
-        signature.id, request.id, request.number, organization.name if organization else "",
-        version.label, version.title, version.body, json.loads(signature.acknowledgements),
-        signature.typed_name, signature.signed_at, program_time(signature.signed_at),
-        signature.okta_subject, signature.ip_address, signature.user_agent, signature.text_hash,
-        text_hash(version.body) == signature.text_hash,
-    )
-
-
-def signed_agreement_for(person_id: int, request_id: int) -> SignedAgreement | None:
-    """The signed agreement of a request, for its signer (or staff); None if not signed yet."""
-    with session_scope() as session:
-        signature = session.exec(
-            select(AgreementSignature).where(AgreementSignature.request_id == request_id)).first()
-        if signature is None:
-            return None
-        _may_see_signature(session, person_id, signature)
-        return _signed(session, signature)
-
-
-def agreement_pdf(signature_id: int, person_id: int) -> bytes:
-    """The signed agreement as a PDF, for its signer (or staff)."""
-    with session_scope() as session:
-        signature = session.get(AgreementSignature, signature_id)
-        if signature is None:
-            raise NotAllowed("There is no such signed agreement.")
-        _may_see_signature(session, person_id, signature)
-        signed = _signed(session, signature)
-    return text_pdf(_pdf_lines(signed), title=f"{signed.title} - {signed.request_number}")
-
-
-# --- A tiny PDF writer: a few pages of Helvetica text, no dependency ------------------------------
-
-_PAGE_W, _PAGE_H, _MARGIN = 612, 792, 54
-
-
-def _pdf_lines(signed: SignedAgreement) -> list[tuple[str, int, bool]]:
-    s = get_settings()
-    lines: list[tuple[str, int, bool]] = [(signed.title, 16, True),
-                                          (f"Version {signed.agreement_label}", 10, False), ("", 10, False)]
-    for paragraph in signed.body.splitlines() or [""]:
-        lines += _wrapped(paragraph, 10, False) or [("", 10, False)]
-    lines += [("", 10, False), ("Acknowledgements", 12, True)]
-    for acknowledgement in signed.acknowledgements:
-        lines += _wrapped(f"[x] {acknowledgement}", 10, False)
-    lines += [("", 10, False), ("Signature", 12, True)]
-    for label, value in (("Signed by (typed name)", signed.typed_name), ("Signed at", signed.signed_at_text),
-                         ("Okta account (subject)", signed.okta_subject),
-                         ("Request", f"{signed.request_number}, {signed.organization_name}"),
-                         ("IP address", signed.ip_address), ("Browser", signed.user_agent),
-                         ("Agreement text SHA-256", signed.text_hash)):
-        lines += _wrapped(f"{label}: {value}", 10, False)
-    lines += [("", 10, False), (f"{s.program_name} - {s.program_phone}, {s.program_hours}", 9, False)]
-    return lines
-
-
-def _wrapped(text: str, size: int, bold: bool) -> list[tuple[str, int, bool]]:
-    width = int((_PAGE_W - 2 * _MARGIN) / (size * 0.52))
-    return [(line, size, bold) for line in textwrap.wrap(text, width, break_long_words=True)]
-
-
-def _pdf_string(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
-
-
-def _page_streams(lines: list[tuple[str, int, bool]]) -> list[bytes]:
-    pages, current, y = [], [], _PAGE_H - _MARGIN
-    for text, size, bold in lines:
-        step = size * 1.4
-        if y - step < _MARGIN and current:
-            pages.append(b"".join(current))
-            current, y = [], _PAGE_H - _MARGIN
-        y -= step
-        if text:
-            current.append(b"BT /%s %d Tf 1 0 0 1 %d %.1f Tm %s Tj ET\n"
-                           % (b"F2" if bold else b"F1", size, _MARGIN, y, _pdf_string(text)))
-    pages.append(b"".join(current))
-    return pages
-
-
-def text_pdf(lines: list[tuple[str, int, bool]], *, title: str = "") -> bytes:
-    """A valid PDF 1.4 of (text, size, bold) lines: catalog, pages, two base-14 fonts, xref."""
-    streams = _page_streams(lines)
-    first_page = 5
-    kids = " ".join(f"{first_page + 2 * i} 0 R" for i in range(len(streams)))
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {len(streams)} >>".encode(),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
-    ]
-    for i, stream in enumerate(streams):
-        objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {_PAGE_W} {_PAGE_H}] "
-                       f"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> "
-                       f"/Contents {first_page + 2 * i + 1} 0 R >>".encode())
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    objects.append(b"<< /Title %s /Producer (imMTrax Access Portal) >>" % _pdf_string(title))
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1, len(objects), xref_at)
-    return bytes(out)

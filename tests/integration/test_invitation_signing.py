@@ -39,13 +39,12 @@ from immtrax_portal.services.reminders import (
 )
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.services.requests import submit_request
+from immtrax_portal.services.signed_agreements import agreement_pdf, signed_agreement_for
 from immtrax_portal.services.signing import (
     SigningRefused,
-    agreement_pdf,
     names_match,
     open_invitation,
     sign_agreement,
-    signed_agreement_for,
 )
 from immtrax_portal.settings import get_settings
 from tests.support.databases import BACKENDS, fresh_database_url, use_database

@@ -9,12 +9,14 @@ from pydantic import ValidationError
 
 from immtrax_portal.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings
 
-PRODUCTION_VARIABLES = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL"}
+PRODUCTION_VARIABLES = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL",
+                        "IMMTRAX_SMTP_HOST"}
 GOOD_PRODUCTION = {
     "IMMTRAX_ENVIRONMENT": "production",
     "IMMTRAX_OIDC_ISSUER": "https://mt.okta.example/oauth2/default",
     "IMMTRAX_OIDC_CLIENT_SECRET": "a-real-secret-from-the-vault",
     "IMMTRAX_PUBLIC_URL": "https://immtrax-access.mt.example",
+    "IMMTRAX_SMTP_HOST": "smtp.mt.example",
 }
 
 
@@ -136,8 +138,9 @@ def test_production_on_the_defaults_names_every_variable_to_fix(monkeypatch):
         ("IMMTRAX_OIDC_ISSUER", None),
         ("IMMTRAX_OIDC_ISSUER", ""),
         ("IMMTRAX_PUBLIC_URL", "http://immtrax-access.mt.example"),
+        ("IMMTRAX_SMTP_HOST", None),
     ],
-    ids=["placeholder-secret", "missing-issuer", "empty-issuer", "plain-http-url"],
+    ids=["placeholder-secret", "missing-issuer", "empty-issuer", "plain-http-url", "no-mail-server"],
 )
 def test_production_refuses_one_bad_setting_and_names_its_variable(
     monkeypatch, variable, bad_value
