@@ -5,19 +5,27 @@ from __future__ import annotations
 import reflex as rx
 
 from immtrax_portal.auth.routes import build_auth_app
+from immtrax_portal.background_jobs import background_jobs_lifespan
 from immtrax_portal.db import get_engine
+from immtrax_portal.downloads import download_routes
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
+from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
+from immtrax_portal.ui.pages.mailbox import mailbox_page
 from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
+from immtrax_portal.ui.pages.signed_agreement import signed_agreement_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
+from immtrax_portal.ui.state.agreement import AgreementState
 from immtrax_portal.ui.state.dashboard import DashboardState
+from immtrax_portal.ui.state.mailbox import MailboxState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
+from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 
 
@@ -29,11 +37,12 @@ def _refuse_outdated_database() -> None:
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
-    # The sign-in routes share the port; Reflex mounts itself beneath this Starlette app.
-    api_transformer=build_auth_app(),
+    # The sign-in and download routes share the port; Reflex mounts itself beneath this Starlette app.
+    api_transformer=build_auth_app(download_routes()),
     backend_exception_handler=show_generic_error,
 )
 app.register_lifespan_task(_refuse_outdated_database)
+app.register_lifespan_task(background_jobs_lifespan)
 
 app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "
@@ -50,3 +59,11 @@ app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | im
              on_load=SessionState.load_identity)
 app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",
              on_load=open_wizard)
+app.add_page(agreement_page, route=f"{routes.AGREEMENT}/[invite]",
+             title="User Agreement | imMTrax Access Portal", on_load=AgreementState.load,
+             # The address carries the invitation token: never send it to another site.
+             meta=[{"name": "referrer", "content": "no-referrer"}])
+app.add_page(signed_agreement_page, route=routes.SIGNED_AGREEMENT,
+             title="Signed agreement | imMTrax Access Portal", on_load=SignedAgreementState.load)
+app.add_page(mailbox_page, route=routes.MAILBOX, title="Outgoing mail | imMTrax Access Portal",
+             on_load=MailboxState.load)

@@ -170,6 +170,15 @@ def sign_out_confirm_page(full_name: str) -> HTMLResponse:
     return _page("Sign out of the imMTrax Access Portal?", body)
 
 
+def refusal_page(title: str, explanation: str, *, status: int, next_link: tuple[str, str] = ("/dashboard",
+                 "Go to your dashboard")) -> HTMLResponse:
+    """A refused download or other server route: what happened and one way on."""
+    href, text = next_link
+    body = (f"<p>{escape(explanation)}</p>"
+            f'<p class="actions"><a class="button" href="{escape(href)}">{escape(text)}</a></p>')
+    return _page(title, body, status=status)
+
+
 def signed_out_page() -> HTMLResponse:
     body = (
         "<p>You are signed out of the imMTrax Access Portal.</p>"

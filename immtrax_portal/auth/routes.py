@@ -179,7 +179,7 @@ def auth_routes() -> list[Route]:
     ]
 
 
-def build_auth_app() -> Starlette:
-    """A Starlette app with only the auth routes: what the tests serve, and what the Reflex
-    app's ``api_transformer`` can mount in front of itself."""
-    return Starlette(routes=auth_routes())
+def build_auth_app(extra_routes: list[Route] | tuple[Route, ...] = ()) -> Starlette:
+    """A Starlette app with the auth routes (and any other server routes given): what the tests
+    serve, and what the Reflex app's ``api_transformer`` mounts in front of itself."""
+    return Starlette(routes=[*auth_routes(), *extra_routes])

@@ -17,13 +17,14 @@ from sqlmodel import select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import EmailStatus
 from immtrax_portal.domain.models import AccessRequest, OutboundEmail
-from immtrax_portal.domain.permissions import Actor, require_staff
+from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
 from immtrax_portal.services.delivery import KEPT_NOTE, message_id_for
 from immtrax_portal.settings import get_settings
 
 PAGE_SIZE = 20
 _TOKEN_IN_LINK = re.compile(r"(/agreement/)[A-Za-z0-9_-]{20,}")
 HIDDEN_LINK = r"\1[link hidden outside development]"
+_LINK = re.compile(r"https?://[^\s<>\"')]+")
 
 
 def mail_is_kept() -> bool:
@@ -33,6 +34,24 @@ def mail_is_kept() -> bool:
 
 def links_are_shown() -> bool:
     return get_settings().environment == "development"
+
+
+def may_read_mailbox(actor: Actor) -> bool:
+    """Program staff always. In the embedded demo (demo sign-in, no SMTP) every signed-in person
+    too: nothing leaves the machine, so the mailbox is the only place a demo applicant finds
+    their invitation link."""
+    settings = get_settings()
+    return actor.is_program_staff or (settings.uses_demo_sign_in and mail_is_kept())
+
+
+def require_mailbox_reader(actor: Actor) -> None:
+    if not may_read_mailbox(actor):
+        raise NotAllowed("Only program staff can read the portal's outgoing mail.")
+
+
+def links_in(text: str) -> list[str]:
+    """The web addresses in a plain-text body, for the mailbox's "open this link" buttons."""
+    return list(dict.fromkeys(_LINK.findall(text)))
 
 
 def _when(value: datetime | None) -> str:
@@ -75,7 +94,7 @@ def _numbers(session, emails: list[OutboundEmail]) -> dict[int, str]:
 def list_emails(actor: Actor, page: int = 1, status: str | None = None) -> tuple[list[dict], int]:
     """One page (20) of emails, newest first, and how many match. ``status`` filters by
     queued, sending, sent or failed ("kept" filters the development mailbox's held mail)."""
-    require_staff(actor)
+    require_mailbox_reader(actor)
     where = []
     if status == "kept":
         where = [OutboundEmail.status == EmailStatus.QUEUED, OutboundEmail.last_error == KEPT_NOTE]
@@ -107,7 +126,7 @@ def emails_for_request(actor: Actor, request_id: int) -> list[dict]:
 def email_detail(actor: Actor, email_id: int) -> dict | None:
     """One email with both bodies (the HTML is the portal's own escaped markup; still show it in a
     sandboxed iframe), or None when there is no such email."""
-    require_staff(actor)
+    require_mailbox_reader(actor)
     with session_scope() as session:
         email = session.get(OutboundEmail, email_id)
         if email is None:

@@ -40,6 +40,7 @@ class SignedAgreement:
     user_agent: str
     text_hash: str
     text_verified: bool  # the stored version's text still hashes to what was signed
+    signer_person_id: int
 
 
 def _may_see_signature(session: Session, person_id: int, signature: AgreementSignature) -> None:
@@ -59,7 +60,7 @@ def _signed(session: Session, signature: AgreementSignature) -> SignedAgreement:
         version.label, version.title, version.body, json.loads(signature.acknowledgements),
         signature.typed_name, signature.signed_at, program_time(signature.signed_at),
         signature.okta_subject, signature.ip_address, signature.user_agent, signature.text_hash,
-        text_hash(version.body) == signature.text_hash,
+        text_hash(version.body) == signature.text_hash, signature.person_id,
     )
 
 

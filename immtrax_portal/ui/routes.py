@@ -13,6 +13,8 @@ AGREEMENT = "/agreement"
 MAILBOX = "/dev/mailbox"
 ADMIN_STAFF = "/admin/staff"
 REQUEST = "/request"
+SIGNED_AGREEMENT = "/signed-agreement"
+SIGNED_AGREEMENT_PDF = "/downloads/signed-agreement"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:
@@ -26,3 +28,12 @@ def sign_in_page_url(return_to: str = DASHBOARD) -> str:
 
 def request_url(number: str) -> str:
     return f"{REQUEST}?number={quote(number)}"
+
+
+def signed_agreement_url(number: str) -> str:
+    return f"{SIGNED_AGREEMENT}?number={quote(number)}"
+
+
+def signed_agreement_pdf_url(signature_id: int) -> str:
+    """A server route (not a page): link to it with a full page load."""
+    return f"{SIGNED_AGREEMENT_PDF}/{int(signature_id)}.pdf"

@@ -8,15 +8,11 @@ state is what a replayed tab token presented by another person looks like.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
-import reflex as rx
-from reflex.istate.data import RouterData
 from sqlalchemy import func
 from sqlmodel import select
 
-from immtrax_portal.auth.sessions import hash_of, new_random_id, session_cookie_name
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
 from immtrax_portal.domain.models import (
@@ -24,20 +20,14 @@ from immtrax_portal.domain.models import (
     AuditEvent,
     Grant,
     SupervisorLink,
-    WebSession,
     WizardDraft,
-    utcnow,
 )
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
 from tests.support.databases import fresh_database_url, use_database
+from tests.support.handler_calls import CHROME, SAFARI, cookie_for, run, state_as, use_cookie
 from tests.support.wizard_world import build_world, in_days, new_access
-
-CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-          "Chrome/124.0.0.0 Safari/537.36")
-SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-          "Version/17.4 Safari/605.1.15")
 
 
 @pytest.fixture
@@ -46,41 +36,14 @@ def world(tmp_path):
         yield build_world()
 
 
-def cookie_for(person_id: int) -> str:
-    raw = new_random_id()
-    now = utcnow()
-    with session_scope() as session:
-        session.add(WebSession(id_hash=hash_of(raw), person_id=person_id, created_at=now,
-                               last_seen_at=now, expires_at=now + timedelta(hours=8)))
-    return f"{session_cookie_name()}={raw}"
-
-
-def use_cookie(state: WizardState, cookie: str, user_agent: str = CHROME) -> None:
-    router_data = {"headers": {"cookie": cookie, "user-agent": user_agent},
-                   "pathname": "/requests/new", "asPath": "/requests/new", "ip": "203.0.113.5",
-                   "token": "tab-token", "sid": "sid"}
-    root = state._get_root_state()
-    root.router_data = router_data
-    root.router = RouterData.from_router_data(router_data)
-
-
 def wizard(person_id: int | None, user_agent: str = CHROME) -> WizardState:
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(WizardState.get_full_name().split(".")[1:])
-    use_cookie(state, cookie_for(person_id) if person_id else "", user_agent)
-    return state
+    return state_as(WizardState, person_id, path="/requests/new", user_agent=user_agent)
 
 
 def opened(person_id: int, user_agent: str = CHROME) -> WizardState:
     state = wizard(person_id, user_agent)
     assert state.open_wizard() is None
     return state
-
-
-def run(result) -> None:
-    """Drain a generator handler (submit) the way Reflex would."""
-    if hasattr(result, "__next__"):
-        list(result)
 
 
 def fill_new_person(state: WizardState, email: str = "nora.newhire@alpha.example") -> None:
