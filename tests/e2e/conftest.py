@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.browser import launch_chromium
+from tests.support.smtp_server import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100"))
@@ -42,7 +43,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def portal_env(tmp_path_factory) -> dict[str, str]:
+def mail_server() -> Iterator[FakeSmtp]:
+    """A real SMTP server on loopback that the portal's delivery worker sends to."""
+    server = FakeSmtp()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_env(tmp_path_factory, mail_server) -> dict[str, str]:
     data_dir = tmp_path_factory.mktemp("portal-data")
     env = {
         **os.environ,
@@ -50,6 +60,10 @@ def portal_env(tmp_path_factory) -> dict[str, str]:
         "IMMTRAX_DATABASE_URL": f"sqlite:///{data_dir / 'e2e.db'}",
         "IMMTRAX_PUBLIC_URL": f"http://localhost:{APP_PORT}",
         "IMMTRAX_DEMO_OIDC_PORT": str(OIDC_PORT),
+        "IMMTRAX_SMTP_HOST": "127.0.0.1",
+        "IMMTRAX_SMTP_PORT": str(mail_server.port),
+        "IMMTRAX_SMTP_SECURITY": "none",
+        "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5",
         "REFLEX_WEB_WORKDIR": os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",

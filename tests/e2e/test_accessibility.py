@@ -22,7 +22,7 @@ def assert_no_violations(page, name: str) -> None:
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-@pytest.mark.parametrize("path", ["/", "/sign-in?return_to=/dashboard"])
+@pytest.mark.parametrize("path", ["/", "/sign-in?return_to=/dashboard", f"/agreement/{'C' * 43}"])
 def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
     page = page_at(width=width)
     page.goto(portal + path)
@@ -36,6 +36,7 @@ def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
         ("demo-supervisor-two-orgs", "/dashboard", "Welcome, Dana Whitfield"),
         ("demo-staff", "/dashboard", "Welcome, Pat O'Connor"),
         ("demo-admin", "/admin/staff", "Program staff"),
+        ("demo-staff", "/dev/mailbox", "Outgoing mail"),
         ("demo-applicant", "/admin/staff", "You are not allowed to open that page"),
     ],
 )

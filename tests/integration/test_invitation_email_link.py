@@ -18,8 +18,9 @@ from immtrax_portal.services.delivery import deliver_due
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.services.signing import open_invitation, sign_agreement
 from immtrax_portal.settings import get_settings
-from tests.integration.test_mail_delivery import FakeSmtp, smtp_configured
+from tests.integration.test_mail_delivery import smtp_configured
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.smtp_server import FakeSmtp
 from tests.support.wizard_world import build_world, new_access
 
 NORA = "new.nurse@alpha.example"

@@ -39,7 +39,11 @@ from immtrax_portal.services.reminders import (
 )
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.services.requests import submit_request
-from immtrax_portal.services.signed_agreements import agreement_pdf, signed_agreement_for
+from immtrax_portal.services.signed_agreements import (
+    agreement_pdf,
+    signed_agreement_for,
+    signed_agreement_of_request,
+)
 from immtrax_portal.services.signing import (
     SigningRefused,
     names_match,
@@ -451,6 +455,21 @@ def test_the_applicant_sees_and_downloads_the_signed_agreement_as_a_pdf(world, i
         path.write_bytes(pdf)
         extracted = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True)
         assert "Nora Newhire" in extracted.stdout
+
+
+def test_a_signed_agreement_is_found_by_request_number_only_by_its_applicant_and_staff(world, invited):
+    request_id, token, nora = invited
+    with session_scope() as session:
+        number = session.get(AccessRequest, request_id).number
+    assert signed_agreement_of_request(nora, number) is None
+    sign(token, nora)
+    assert signed_agreement_of_request(nora, number).typed_name == "Nora Newhire"
+    assert signed_agreement_of_request(world.users["staff"], number).signer_person_id == nora
+    for outsider in (world.sam, world.user("ana.lopez@alpha.example")):
+        with pytest.raises(NotAllowed):
+            signed_agreement_of_request(outsider, number)
+    with pytest.raises(NotAllowed):  # an unknown number says no more than a foreign one
+        signed_agreement_of_request(nora, "IMR-2026-999999")
 
 
 def open_invitations() -> int:

@@ -6,19 +6,15 @@ a crash between claim and send. Without an SMTP host, mail is kept for the devel
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 import os
 import re
-import socket
 import threading
 from collections import Counter
 from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
@@ -31,50 +27,10 @@ from immtrax_portal.services.mail import queue_email
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.settings import get_settings
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.smtp_server import FakeSmtp
 from tests.support.wizard_world import build_world, new_access
 
 # --- A real SMTP server on loopback, and settings pointing at it -----------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class FakeSmtp:
-    """aiosmtpd on 127.0.0.1; not listening until ``start`` (connection refused = SMTP down)."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[email.message.EmailMessage] = []
-        self.refused_recipients: set[str] = set()
-        self._lock = threading.Lock()
-        self._controller: Controller | None = None
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refused_recipients:
-            return "550 5.1.1 No such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self._lock:
-            self.received.append(message)
-        return "250 Message accepted"
-
-    def outbox_ids(self) -> Counter:
-        return Counter(int(m["X-Immtrax-Outbox-Id"]) for m in self.received)
 
 
 @contextmanager
@@ -350,16 +306,18 @@ def test_staff_list_emails_newest_first_by_page_and_status(world):
     assert kept_total == 25 and sent_total == 0 and sent == [] and len(kept) == 20
 
 
-def test_only_staff_read_the_mailbox_and_links_are_hidden_outside_development(world, monkeypatch):
+def test_with_a_mail_server_only_staff_read_the_mailbox_and_links_are_hidden_outside_development(
+        world, monkeypatch):
     submit_request(world.sam, new_access(world.alpha), "delivery-test-key-000000003")
     supervisor = Actor(person_id=world.sam, email="sam.supervisor@alpha.example",
                        supervised_org_ids=frozenset({world.alpha}))
-    with pytest.raises(NotAllowed):
-        mailbox.list_emails(supervisor, 1)
     with session_scope() as session:
         invitation_id = session.exec(select(OutboundEmail.id).where(OutboundEmail.kind == "invitation")).one()
-    with pytest.raises(NotAllowed):
-        mailbox.email_detail(supervisor, invitation_id)
+    with env(smtp_host="127.0.0.1"):
+        with pytest.raises(NotAllowed):
+            mailbox.list_emails(supervisor, 1)
+        with pytest.raises(NotAllowed):
+            mailbox.email_detail(supervisor, invitation_id)
     staff = staff_actor()
     shown = mailbox.email_detail(staff, invitation_id)
     assert re.search(r"/agreement/[A-Za-z0-9_-]{40,}", shown["body_text"])
