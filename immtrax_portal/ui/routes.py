@@ -13,6 +13,9 @@ AGREEMENT = "/agreement"
 MAILBOX = "/dev/mailbox"
 ADMIN_STAFF = "/admin/staff"
 REQUEST = "/request"
+STAFF_ORGANIZATIONS = "/staff/organizations"
+STAFF_ORGANIZATION = "/staff/organization"
+STAFF_ORGANIZATION_IMPORT = "/staff/organizations/import"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:
@@ -26,3 +29,8 @@ def sign_in_page_url(return_to: str = DASHBOARD) -> str:
 
 def request_url(number: str) -> str:
     return f"{REQUEST}?number={quote(number)}"
+
+
+def organization_url(organization_id: int | str, *, created: bool = False) -> str:
+    """An organization's staff page; without an id the page creates a new organization."""
+    return f"{STAFF_ORGANIZATION}?id={organization_id}" + ("&created=1" if created else "")
