@@ -11,11 +11,15 @@ from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
+from immtrax_portal.ui.pages.org_import import org_import_page
+from immtrax_portal.ui.pages.organizations import organization_page, organizations_page
 from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.dashboard import DashboardState
+from immtrax_portal.ui.state.org_import import OrgImportState
+from immtrax_portal.ui.state.organizations import OrganizationsState, OrganizationState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
@@ -50,3 +54,9 @@ app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | im
              on_load=SessionState.load_identity)
 app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",
              on_load=open_wizard)
+app.add_page(organizations_page, route=routes.STAFF_ORGANIZATIONS,
+             title="Organizations | imMTrax Access Portal", on_load=OrganizationsState.load)
+app.add_page(organization_page, route=routes.STAFF_ORGANIZATION,
+             title="Organization | imMTrax Access Portal", on_load=OrganizationState.load)
+app.add_page(org_import_page, route=routes.STAFF_ORGANIZATION_IMPORT,
+             title="Import organizations | imMTrax Access Portal", on_load=OrgImportState.load)

@@ -217,6 +217,9 @@ def test_a_double_click_on_confirm_imports_once(world):
     fingerprint = state.fingerprint
     state.confirm_import(fingerprint)
     state.confirm_import(fingerprint)
+    assert state.problem == "" and "1 created" in state.result
+    state.result = ""
+    state.confirm_import(fingerprint)
     assert "no previewed file" in state.problem
     with session_scope() as session:
         imports = session.exec(select(AuditEvent).where(AuditEvent.action == "import_organizations")).all()

@@ -126,6 +126,8 @@ class OrgImportState(SessionState):
             return
         self.problem = ""
         if self._parsed is None or self._plan is None:
+            if self.result:  # a second click on the button that just imported the file
+                return
             self.problem = "There is no previewed file to import. Choose a file to preview first."
             return
         if str(fingerprint)[:64] != self._plan.fingerprint:

@@ -171,7 +171,7 @@ class OrganizationState(SessionState):
         given = OrganizationFields(code=form_text(form, "code", 64), name=form_text(form, "name", 400),
                                    city=form_text(form, "city", 200),
                                    active=bool(form_text(form, "active", 10)))
-        self.message, self.problem = "", ""
+        self.message, self.problem, self.link_errors = "", "", {}
         try:
             if not self.org_id:
                 new_id = organizations.create_organization(actor, given, source_ip=self._client_ip())
@@ -193,14 +193,14 @@ class OrganizationState(SessionState):
         actor = self._caller("organizations.link_supervisor")
         if actor is None or not self.org_id:
             return
-        self.message, self.problem = "", ""
+        self.message, self.problem, self.errors = "", "", {}
         try:
             linked = organizations.link_supervisor(
                 actor, self.org_id, form_text(form, "email", 254), form_text(form, "first_name", 100),
                 form_text(form, "last_name", 100), source_ip=self._client_ip())
         except OrganizationInvalid as invalid:
             self.link_errors = invalid.problems
-            return
+            return focus_error_summary()
         except (NotAllowed, LookupError) as refused:
             self._deny(actor, "organizations.link_supervisor", str(refused), organization=self.org_id)
             self.link_errors = {"email": str(refused)}
