@@ -27,10 +27,20 @@ def _format_help() -> rx.Component:
     )
 
 
+def labelled_upload(*children: rx.Component, labelled_by: str, **props) -> rx.Component:
+    """``rx.upload`` whose hidden file input is named by the element ``labelled_by`` (axe: label)."""
+    upload = rx.upload.root(*children, **props)
+    zone = upload.children[0]
+    file_input = zone.children[0]
+    assert getattr(file_input, "type", None) is not None, "rx.upload no longer puts its input first"
+    file_input.custom_attrs["aria-labelledby"] = labelled_by
+    return upload
+
+
 def _chooser() -> rx.Component:
     return rx.el.div(
         rx.el.p("CSV file of organizations", id="org-csv-label", style=LABEL_STYLE),
-        rx.upload(
+        labelled_upload(
             rx.el.div(
                 rx.el.button("Choose a CSV file", type="button", class_name="portal-button",
                              aria_describedby="org-csv-label org-csv-hint"),
@@ -45,8 +55,9 @@ def _chooser() -> rx.Component:
             accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
             no_keyboard=True,
             on_drop=S.preview_file(rx.upload_files(upload_id=UPLOAD_ID)),
+            labelled_by="org-csv-label",
             style={"border": f"2px dashed {theme.BORDER}", "padding": "1rem", "border_radius": "0.3rem",
-                   "max_width": "36rem", "background": "white"},
+                   "max_width": "36rem", "background": "white", "box_sizing": "border-box"},
         ),
         rx.cond(S.file_error != "", rx.el.p(rx.el.span("Error: ", class_name="visually-hidden"),
                                            S.file_error, role="alert", style=ERROR_STYLE)),
@@ -57,12 +68,14 @@ def _chooser() -> rx.Component:
 def _summary() -> rx.Component:
     return rx.el.div(
         rx.el.p(rx.el.strong(S.file_name), ": ", S.creates, " to create, ", S.updates, " to update, ",
-                S.unchanged, " unchanged, ", S.error_count, " rows with errors (left out).",
+                S.unchanged, " unchanged; rows with errors, left out: ", S.error_count, ".",
                 role="status"),
         rx.el.div(
-            rx.el.button("Import ", S.creates + S.updates, " organizations", type="button",
-                         class_name="portal-button", on_click=S.confirm_import(S.fingerprint),
-                         disabled=(S.creates + S.updates) == 0),
+            rx.cond((S.creates + S.updates) > 0,
+                    rx.el.button("Import ", S.creates + S.updates, " organizations", type="button",
+                                 class_name="portal-button", on_click=S.confirm_import(S.fingerprint)),
+                    rx.el.p(rx.el.strong("Nothing to import:"), " every row is unchanged or has an error.",
+                            style={"margin": "0", "align_self": "center"})),
             rx.el.button("Discard this file", type="button", class_name="portal-button secondary",
                          on_click=S.discard_preview),
             style={"display": "flex", "gap": "0.6rem", "flex_wrap": "wrap", "margin": "0.5rem 0"},
@@ -75,7 +88,7 @@ def _errors() -> rx.Component:
         "Rows with errors",
         rx.el.p("These rows will not be imported. Correct them in your file and import it again.",
                 style=HINT_STYLE),
-        data_table("Rows with errors", ["Row", "Code", "Problem"], S.error_rows,
+        data_table("Problems by row", ["Row", "Code", "Problem"], S.error_rows,
                    lambda e: [e["row"], e["code"], rx.el.span(e["message"], style={"color": theme.ERROR})],
                    min_width="28rem", caption_visible=False),
         rx.cond(S.errors_pages > 1, pager(S.errors_page, S.errors_pages, S.previous_errors_page,
@@ -89,7 +102,8 @@ def _rows() -> rx.Component:
         "Preview",
         data_table("What the import will do", ["Row", "Result", "Code", "Name", "City", "Active",
                                                "Changes"], S.rows,
-                   lambda r: [r["row"], rx.el.strong(r["outcome_label"]), r["code"], r["name"], r["city"],
+                   lambda r: [r["row"], rx.el.strong(r["outcome_label"]),
+                              rx.el.span(r["code"], style={"white_space": "nowrap"}), r["name"], r["city"],
                               r["active"], r["changes"]],
                    min_width="52rem", caption_visible=False),
         rx.cond(S.rows_pages > 1, pager(S.rows_page, S.rows_pages, S.previous_rows_page,

@@ -121,7 +121,7 @@ def organizations_page() -> rx.Component:
             " whose name or code starts with “", L.search_term, "”")), ".", role="status"),
         data_table(
             "Organizations", ["Code", "Name", "City", "Status", "Supervisors", "Active users"], L.rows,
-            lambda r: [rx.el.a(rx.el.strong(r["code"]),
+            lambda r: [rx.el.a(rx.el.strong(r["code"]), style={"white_space": "nowrap"},
                                href=routes.STAFF_ORGANIZATION + "?id=" + r["id"].to(str)),
                        r["name"], r["city"], r["active"], r["supervisors"], r["active_users"]],
             caption_visible=False),

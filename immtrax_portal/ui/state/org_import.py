@@ -143,7 +143,7 @@ class OrgImportState(SessionState):
         name = self.file_name
         self._forget()
         self.result = (f"Imported {name}: {done.created} created, {done.updated} updated, "
-                       f"{done.unchanged} unchanged, {done.skipped} rows with errors left out.")
+                       f"{done.unchanged} unchanged; rows with errors, left out: {done.skipped}.")
 
     @rx.event
     def discard_preview(self):
