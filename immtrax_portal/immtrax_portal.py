@@ -15,6 +15,8 @@ from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
 from immtrax_portal.ui.pages.mailbox import mailbox_page
+from immtrax_portal.ui.pages.org_import import org_import_page
+from immtrax_portal.ui.pages.organizations import organization_page, organizations_page
 from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
 from immtrax_portal.ui.pages.signed_agreement import signed_agreement_page
@@ -23,6 +25,8 @@ from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.agreement import AgreementState
 from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.mailbox import MailboxState
+from immtrax_portal.ui.state.org_import import OrgImportState
+from immtrax_portal.ui.state.organizations import OrganizationsState, OrganizationState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
@@ -67,3 +71,9 @@ app.add_page(signed_agreement_page, route=routes.SIGNED_AGREEMENT,
              title="Signed agreement | imMTrax Access Portal", on_load=SignedAgreementState.load)
 app.add_page(mailbox_page, route=routes.MAILBOX, title="Outgoing mail | imMTrax Access Portal",
              on_load=MailboxState.load)
+app.add_page(organizations_page, route=routes.STAFF_ORGANIZATIONS,
+             title="Organizations | imMTrax Access Portal", on_load=OrganizationsState.load)
+app.add_page(organization_page, route=routes.STAFF_ORGANIZATION,
+             title="Organization | imMTrax Access Portal", on_load=OrganizationState.load)
+app.add_page(org_import_page, route=routes.STAFF_ORGANIZATION_IMPORT,
+             title="Import organizations | imMTrax Access Portal", on_load=OrgImportState.load)

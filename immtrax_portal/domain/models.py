@@ -67,6 +67,10 @@ class Organization(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
+# Staff search organizations by the start of their name, whatever its case: a range scan on this.
+sa.Index("ix_organization_name_lower", sa.func.lower(Organization.__table__.c.name))
+
+
 class Person(SQLModel, table=True):
     __tablename__ = "person"
     __table_args__ = (sa.CheckConstraint("email = lower(email)", name="ck_person_email_lowercase"),)

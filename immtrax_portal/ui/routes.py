@@ -15,6 +15,9 @@ ADMIN_STAFF = "/admin/staff"
 REQUEST = "/request"
 SIGNED_AGREEMENT = "/signed-agreement"
 SIGNED_AGREEMENT_PDF = "/downloads/signed-agreement"
+STAFF_ORGANIZATIONS = "/staff/organizations"
+STAFF_ORGANIZATION = "/staff/organization"
+STAFF_ORGANIZATION_IMPORT = "/staff/organizations/import"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:
@@ -37,3 +40,8 @@ def signed_agreement_url(number: str) -> str:
 def signed_agreement_pdf_url(signature_id: int) -> str:
     """A server route (not a page): link to it with a full page load."""
     return f"{SIGNED_AGREEMENT_PDF}/{int(signature_id)}.pdf"
+
+
+def organization_url(organization_id: int | str, *, created: bool = False) -> str:
+    """An organization's staff page; without an id the page creates a new organization."""
+    return f"{STAFF_ORGANIZATION}?id={organization_id}" + ("&created=1" if created else "")

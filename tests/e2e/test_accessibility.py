@@ -38,6 +38,9 @@ def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
         ("demo-admin", "/admin/staff", "Program staff"),
         ("demo-staff", "/dev/mailbox", "Outgoing mail"),
         ("demo-applicant", "/admin/staff", "You are not allowed to open that page"),
+        ("demo-staff", "/staff/organizations", "Organizations"),
+        ("demo-staff", "/staff/organization?id=1", "Billings Family Clinic (BFC-0101)"),
+        ("demo-staff", "/staff/organizations/import", "Import organizations"),
     ],
 )
 def test_signed_in_pages_pass_wcag_21_aa(portal, page_at, subject, path, heading):
