@@ -216,6 +216,12 @@ def _roster_grant(session: Session, draft: RequestDraft) -> Grant:
 def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: str,
                     today: date, source_ip: str) -> AccessRequest:
     require_supervisor_of(actor, draft.organization_id)
+    organization = session.get(Organization, draft.organization_id)
+    if (organization is None or not organization.active) and draft.request_type != RequestType.ACCESS_DELETION:
+        raise SubmissionRefused(
+            "This organization is no longer active with the program, so only Access Deletion requests "
+            "can be made for it. Call the program if it should be active again.",
+            {"organization_id": "This organization is inactive: only Access Deletion is possible."})
     if problems := draft_problems(draft, today):
         raise SubmissionRefused("Some answers need correcting.", problems)
     grant: Grant | None = None

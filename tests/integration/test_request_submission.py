@@ -19,6 +19,7 @@ from immtrax_portal.domain.models import (
     AuditEvent,
     Grant,
     Invitation,
+    Organization,
     OutboundEmail,
     Person,
     SupervisorLink,
@@ -97,6 +98,25 @@ def test_an_access_deletion_deactivates_the_grant_at_once(world):
         suspended = session.exec(select(AuditEvent).where(AuditEvent.action == "suspend_grant")).one()
     assert grant.active is False and grant.until is not None
     assert suspended.request_id == request.id
+
+
+def deactivate(organization_id: int) -> None:
+    with session_scope() as session:
+        organization = session.get(Organization, organization_id)
+        organization.active = False
+        session.add(organization)
+
+
+def test_an_inactive_organization_takes_only_access_deletions(world):
+    deactivate(world.alpha)
+    before = everything_counted()
+    with pytest.raises(SubmissionRefused) as refused:
+        submit_request(world.sam, new_access(world.alpha), KEY)
+    assert "no longer active" in refused.value.message
+    assert "organization_id" in refused.value.problems
+    assert everything_counted() == before
+    ana = world.user("ana.lopez@alpha.example")
+    assert submit_request(world.sam, access_deletion(world.alpha, ana), key(2)).status == RequestStatus.SUBMITTED
 
 
 # --- Validation -----------------------------------------------------------------------------------
