@@ -26,3 +26,10 @@ def sign_in_page_url(return_to: str = DASHBOARD) -> str:
 
 def request_url(number: str) -> str:
     return f"{REQUEST}?number={quote(number)}"
+
+
+def wizard_prefill_url(request_type: str, organization_id: int | str, person_id: int | str) -> str:
+    """The wizard opened on a roster person ("Change level", "Remove access"); the wizard checks
+    every parameter against the supervisor's own roster before using it."""
+    return f"{WIZARD}?type={quote(str(request_type))}&org={quote(str(organization_id))}" \
+           f"&person={quote(str(person_id))}"
