@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from immtrax_portal import query_counter
 from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import get_engine
 from immtrax_portal.migrations import ensure_database_is_current
+from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
@@ -26,11 +28,19 @@ def _refuse_outdated_database() -> None:
     ensure_database_is_current(get_engine())
 
 
+def _front_routes():
+    """The sign-in routes, and the benchmark's query counter when it is switched on."""
+    front = build_auth_app()
+    if get_settings().debug_query_counter:
+        front.router.routes.append(query_counter.route())
+    return front
+
+
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
     # The sign-in routes share the port; Reflex mounts itself beneath this Starlette app.
-    api_transformer=build_auth_app(),
+    api_transformer=_front_routes(),
     backend_exception_handler=show_generic_error,
 )
 app.register_lifespan_task(_refuse_outdated_database)
