@@ -42,8 +42,16 @@ class Change:
     request_id: int | None = None
     subject_person_id: int | None = None
     submitter_id: int | None = None
+    action: str = ""
     # A subscription that fell too far behind gets one of these instead of its backlog.
     touches_everything: bool = False
+
+
+    @property
+    def changes_grants(self) -> bool:
+        """Whether rosters may show something new (grants move, or an organization changed)."""
+        return (self.touches_everything or self.request_id is None or self.action == "suspend_grant"
+                or self.action.startswith("grant_"))
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def changes_after(last_id: int, limit: int = BATCH_LIMIT) -> list[Change]:
     with session_scope() as session:
         rows = session.exec(
             select(AuditEvent.id, AuditEvent.organization_id, AuditEvent.request_id,
-                   AccessRequest.subject_person_id, AccessRequest.submitter_id)
+                   AccessRequest.subject_person_id, AccessRequest.submitter_id, AuditEvent.action)
             .join(AccessRequest, AccessRequest.id == AuditEvent.request_id, isouter=True)
             .where(AuditEvent.id > last_id, AuditEvent.outcome == AuditOutcome.SUCCESS,
                    sa.or_(AuditEvent.request_id.is_not(None),  # type: ignore[union-attr]

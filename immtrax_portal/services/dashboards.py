@@ -126,16 +126,23 @@ class TrackedPage:
     versions: dict[str, tuple[int, int]]
 
 
-def _latest_per_request(session: Session, request_ids: list[int], *where) -> dict[int, AuditEvent]:
-    """The newest audit event per request among ``request_ids`` matching ``where`` (one query)."""
+def _questions_and_endings(session: Session, request_ids: list[int]
+                           ) -> tuple[dict[int, AuditEvent], dict[int, AuditEvent]]:
+    """Per request: the program's latest question, and the move that rejected or cancelled it."""
+    ended = [RequestStatus.REJECTED.value, RequestStatus.CANCELLED.value]
+    questions: dict[int, AuditEvent] = {}
+    endings: dict[int, AuditEvent] = {}
     if not request_ids:
-        return {}
-    events = session.exec(
+        return questions, endings
+    for event in session.exec(
         select(AuditEvent).where(AuditEvent.request_id.in_(request_ids),  # type: ignore[union-attr]
-                                 AuditEvent.outcome == AuditOutcome.SUCCESS, *where)
+                                 AuditEvent.outcome == AuditOutcome.SUCCESS,
+                                 sa.or_(AuditEvent.action == Action.ASK_FOR_INFO.value,
+                                        AuditEvent.to_status.in_(ended)))  # type: ignore[union-attr]
         .order_by(AuditEvent.id)  # type: ignore[arg-type]
-    ).all()
-    return {event.request_id: event for event in events}
+    ):
+        (questions if event.action == Action.ASK_FOR_INFO.value else endings)[event.request_id] = event
+    return questions, endings
 
 
 def _open_invitations(session: Session, request_ids: list[int]) -> dict[int, Invitation]:
@@ -179,9 +186,7 @@ def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, pag
         .limit(PAGE_SIZE)
     ).all()
     ids = [request.id for request, *_ in listed]
-    questions = _latest_per_request(session, ids, AuditEvent.action == Action.ASK_FOR_INFO.value)
-    endings = _latest_per_request(session, ids, AuditEvent.to_status.in_(  # type: ignore[union-attr]
-        [RequestStatus.REJECTED.value, RequestStatus.CANCELLED.value]))
+    questions, endings = _questions_and_endings(session, ids)
     invitations = _open_invitations(session, ids) if viewer == Viewer.APPLICANT else {}
     rows = []
     for request, first, last, org_name in listed:

@@ -12,6 +12,7 @@ import reflex as rx
 from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import dashboards
+from immtrax_portal.services.change_feed import Change
 from immtrax_portal.services.reminders import resend_invitation
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_store import RequestChanged
@@ -41,7 +42,8 @@ class DashboardState(LiveUpdates, SessionState):
     message: str = ""
     error: str = ""
     # number -> (request id, version) of the requests on screen: what an action expects to change.
-    _shown: dict[str, tuple[int, int]] = {}
+    _shown_org: dict[str, tuple[int, int]] = {}
+    _shown_mine: dict[str, tuple[int, int]] = {}
     _roster_pages: dict[int, int] = {}
 
     @rx.event
@@ -53,21 +55,37 @@ class DashboardState(LiveUpdates, SessionState):
         self._refresh(outcome)
         return DashboardState.watch_live
 
-    def _refresh(self, actor: Actor) -> None:
-        org = dashboards.tracked_requests_of_supervised_orgs(actor, self.org_page)
-        self.org_rows = org.rows
-        self.org_page, self.org_pages, self.org_total = org.page, org.pages, org.total
-        mine = dashboards.tracked_requests_about_me(actor, self.my_page)
-        self.my_rows = mine.rows
-        self.my_page, self.my_pages = mine.page, mine.pages
-        self._shown = {**org.versions, **mine.versions}
-        self.rosters = [self._roster(actor, org_id) for org_id in sorted(actor.supervised_org_ids)]
+    def _refresh(self, actor: Actor, *, orgs: bool = True, mine: bool = True,
+                 rosters: bool = True) -> None:
+        if orgs:
+            org = dashboards.tracked_requests_of_supervised_orgs(actor, self.org_page)
+            self.org_rows = org.rows
+            self.org_page, self.org_pages, self.org_total = org.page, org.pages, org.total
+            self._shown_org = org.versions
+        if mine:
+            own = dashboards.tracked_requests_about_me(actor, self.my_page)
+            self.my_rows = own.rows
+            self.my_page, self.my_pages = own.page, own.pages
+            self._shown_mine = own.versions
+        if rosters:
+            self.rosters = [self._roster(actor, org_id) for org_id in sorted(actor.supervised_org_ids)]
         if actor.is_program_staff:
             queue = dashboards.staff_queue(actor, self.queue_page)
             self.queue_rows = [r.as_dict() for r in queue.rows]
             self.queue_page, self.queue_pages, self.queue_total = queue.page, queue.pages, queue.total
         else:
             self.queue_rows = []
+
+    def _refresh_live(self, actor: Actor, changes: list[Change]) -> None:
+        """Re-read only the parts of the page the changes touch (the roster moves only with grants)."""
+        self._refresh(
+            actor,
+            orgs=any(c.touches_everything or c.organization_id in actor.supervised_org_ids
+                     for c in changes),
+            mine=any(c.touches_everything or actor.person_id in (c.subject_person_id, c.submitter_id)
+                     for c in changes),
+            rosters=any(c.changes_grants for c in changes),
+        )
 
     def _roster(self, actor: Actor, organization_id: int) -> dict:
         roster = dashboards.roster_page(actor, organization_id, self._roster_pages.get(organization_id, 1))
@@ -132,7 +150,7 @@ class DashboardState(LiveUpdates, SessionState):
     # --- Actions on a request ------------------------------------------------------------------
 
     def _on_screen(self, actor: Actor, number: str, action: str) -> tuple[int, int] | None:
-        shown = self._shown.get(number)
+        shown = self._shown_org.get(number) or self._shown_mine.get(number)
         if shown is None:
             self._deny(actor, action, "request not on the caller's dashboard", number=number)
             self.error = "That request is not on your dashboard."

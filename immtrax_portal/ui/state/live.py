@@ -27,7 +27,7 @@ from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.permissions import Actor
 from immtrax_portal.services.actors import actor_for
-from immtrax_portal.services.change_feed import FEED, Scope
+from immtrax_portal.services.change_feed import FEED, Change, Scope
 from immtrax_portal.services.invitations import PROGRAM_ZONE
 from immtrax_portal.settings import get_settings
 
@@ -82,6 +82,10 @@ class LiveUpdates(rx.State, mixin=True):
     def _refresh(self, actor: Actor) -> None:  # pragma: no cover - every page defines its own
         raise NotImplementedError
 
+    def _refresh_live(self, actor: Actor, changes: list[Change]) -> None:
+        """Re-read after ``changes``; a page with several parts may re-read only those touched."""
+        self._refresh(actor)
+
     @rx.event(background=True)
     async def watch_live(self):
         """Keep this tab's page current until the tab goes away (bounded; see the module)."""
@@ -108,11 +112,13 @@ class LiveUpdates(rx.State, mixin=True):
                 if not changes or not scope.touched_by_any(changes):
                     continue
                 async with self:
-                    actor = self._live_actor()
+                    # The reads run in a worker thread so that the event loop keeps serving every
+                    # other tab (and the watcher) while this one re-reads; the tab's lock is held.
+                    actor = await asyncio.to_thread(self._live_actor)
                     if actor is None:
                         ended = "Your session has ended. Sign in again to see the latest."
                         return
-                    self._refresh(actor)
+                    await asyncio.to_thread(self._refresh_live, actor, changes)
                     scope = self._live_scope(actor)
                     self.live_updated_at = _clock()
         finally:
