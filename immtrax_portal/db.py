@@ -39,7 +39,12 @@ def build_engine(url: str) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
+    engine = build_engine(get_settings().database_url)
+    if get_settings().debug_query_counter:
+        from immtrax_portal import query_counter
+
+        query_counter.install(engine)
+    return engine
 
 
 @contextmanager

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
+from immtrax_portal import query_counter
 from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.background_jobs import background_jobs_lifespan
 from immtrax_portal.db import get_engine
 from immtrax_portal.downloads import download_routes
 from immtrax_portal.migrations import ensure_database_is_current
+from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.agreement import agreement_page
@@ -38,11 +40,17 @@ def _refuse_outdated_database() -> None:
     ensure_database_is_current(get_engine())
 
 
+def _front_routes():
+    """The sign-in and download routes, and the benchmark's query counter when it is switched on."""
+    extra = [query_counter.route()] if get_settings().debug_query_counter else []
+    return build_auth_app([*download_routes(), *extra])
+
+
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
     # The sign-in and download routes share the port; Reflex mounts itself beneath this Starlette app.
-    api_transformer=build_auth_app(download_routes()),
+    api_transformer=_front_routes(),
     backend_exception_handler=show_generic_error,
 )
 app.register_lifespan_task(_refuse_outdated_database)

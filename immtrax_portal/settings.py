@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
 
+    # Benchmarking only: count SQL statements and serve them at /debug/query-count.
+    debug_query_counter: bool = False
+
     # Targets for the staff queue's overdue markers, in business days.
     overdue_review_business_days: int = 1
     overdue_submitted_business_days: int = 2
@@ -95,6 +98,8 @@ class Settings(BaseSettings):
                 problems.append("IMMTRAX_PUBLIC_URL must be an https:// address")
             if not self.smtp_host:
                 problems.append("IMMTRAX_SMTP_HOST must name the mail server (invitations must leave)")
+            if self.debug_query_counter:
+                problems.append("IMMTRAX_DEBUG_QUERY_COUNTER is for benchmarks, not production")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

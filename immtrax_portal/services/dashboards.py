@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.enums import OPEN_STATUSES, RequestStatus
-from immtrax_portal.domain.models import AccessRequest, Organization, Person
-from immtrax_portal.domain.permissions import Actor, require_staff
+from immtrax_portal.domain.enums import OPEN_STATUSES, AuditOutcome, RequestStatus
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    AgreementSignature,
+    AuditEvent,
+    Grant,
+    Invitation,
+    Organization,
+    Person,
+)
+from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff, require_supervisor_of
+from immtrax_portal.domain.tracker import Viewer, stage_index, stages, waiting_on, waiting_text
+from immtrax_portal.domain.workflow import Action
+from immtrax_portal.services.invitations import program_date, program_time
+from immtrax_portal.services.request_actions import may_act
+from immtrax_portal.services.signing import masked_email
 
 PAGE_SIZE = 20
 
@@ -98,3 +112,188 @@ def staff_queue(actor: Actor, page: int = 1, open_only: bool = True) -> RequestP
         condition = (AccessRequest.status.in_(OPEN_STATUSES) if open_only  # type: ignore[attr-defined]
                      else sa.true())
         return _rows(session, condition, page)
+
+
+# --- The supervisor's and the applicant's tracked requests ----------------------------------------
+
+@dataclass(frozen=True)
+class TrackedPage:
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+    # number -> (id, version): what an action from this page expects to change (never sent out).
+    versions: dict[str, tuple[int, int]]
+
+
+def _questions_and_endings(session: Session, request_ids: list[int]
+                           ) -> tuple[dict[int, AuditEvent], dict[int, AuditEvent]]:
+    """Per request: the program's latest question, and the move that rejected or cancelled it."""
+    ended = [RequestStatus.REJECTED.value, RequestStatus.CANCELLED.value]
+    questions: dict[int, AuditEvent] = {}
+    endings: dict[int, AuditEvent] = {}
+    if not request_ids:
+        return questions, endings
+    for event in session.exec(
+        select(AuditEvent).where(AuditEvent.request_id.in_(request_ids),  # type: ignore[union-attr]
+                                 AuditEvent.outcome == AuditOutcome.SUCCESS,
+                                 sa.or_(AuditEvent.action == Action.ASK_FOR_INFO.value,
+                                        AuditEvent.to_status.in_(ended)))  # type: ignore[union-attr]
+        .order_by(AuditEvent.id)  # type: ignore[arg-type]
+    ):
+        (questions if event.action == Action.ASK_FOR_INFO.value else endings)[event.request_id] = event
+    return questions, endings
+
+
+def _open_invitations(session: Session, request_ids: list[int]) -> dict[int, Invitation]:
+    if not request_ids:
+        return {}
+    invitations = session.exec(
+        select(Invitation).where(Invitation.request_id.in_(request_ids),  # type: ignore[attr-defined]
+                                 Invitation.consumed_at.is_(None),  # type: ignore[union-attr]
+                                 Invitation.revoked_at.is_(None))  # type: ignore[union-attr]
+        .order_by(Invitation.id)  # type: ignore[arg-type]
+    ).all()
+    return {invitation.request_id: invitation for invitation in invitations}
+
+
+def _may_cancel(actor: Actor, request: AccessRequest) -> bool:
+    try:
+        may_act(actor, request, Action.CANCEL)
+    except NotAllowed:
+        return False
+    return request.status.is_open
+
+
+def _may_resend(actor: Actor, request: AccessRequest) -> bool:
+    return (request.status in (RequestStatus.AWAITING_AGREEMENT, RequestStatus.EXPIRED)
+            and request.organization_id in actor.supervised_org_ids
+            and request.subject_person_id != actor.person_id)
+
+
+def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, page: int) -> TrackedPage:
+    subject = aliased(Person)
+    total = session.exec(select(sa.func.count()).select_from(AccessRequest).where(condition)).one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    listed = session.exec(
+        select(AccessRequest, subject.first_name, subject.last_name, Organization.name)
+        .join(subject, subject.id == AccessRequest.subject_person_id)
+        .join(Organization, Organization.id == AccessRequest.organization_id)
+        .where(condition)
+        .order_by(AccessRequest.updated_at.desc(), AccessRequest.id.desc())  # type: ignore[union-attr]
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    ids = [request.id for request, *_ in listed]
+    questions, endings = _questions_and_endings(session, ids)
+    invitations = _open_invitations(session, ids) if viewer == Viewer.APPLICANT else {}
+    rows = []
+    for request, first, last, org_name in listed:
+        ending = endings.get(request.id)
+        reached = (stage_index(request.request_type, RequestStatus(ending.from_status))
+                   if ending and ending.from_status else 0)
+        question = questions.get(request.id)
+        invitation = invitations.get(request.id)
+        rows.append({
+            "number": request.number, "type_label": request.request_type.label,
+            "person": f"{first} {last}", "organization": org_name,
+            "status": request.status.value, "status_label": request.status.label,
+            "stages": [{"label": s.label, "state": s.state, "state_text": s.state_text}
+                       for s in stages(request.request_type, request.status, reached=reached)],
+            "waiting_on": waiting_on(request.status, viewer).value,
+            "waiting_text": waiting_text(request.status, viewer),
+            "since": program_time(request.status_changed_at),
+            "question": (question.reason if question and request.status == RequestStatus.NEEDS_INFO
+                         else ""),
+            "rejection_reason": request.rejection_reason if request.status == RequestStatus.REJECTED else "",
+            "invitation_note": _invitation_note(invitation) if invitation else "",
+            "can_cancel": viewer == Viewer.SUPERVISOR and _may_cancel(actor, request),
+            "can_resend": viewer == Viewer.SUPERVISOR and _may_resend(actor, request),
+            "can_answer": (viewer == Viewer.SUPERVISOR and request.status == RequestStatus.NEEDS_INFO
+                           and request.organization_id in actor.supervised_org_ids
+                           and request.subject_person_id != actor.person_id),
+        })
+    return TrackedPage(rows, total, page, pages,
+                       {r.number: (r.id, r.version) for r, *_ in listed})
+
+
+def _invitation_note(invitation: Invitation) -> str:
+    return (f"The invitation was emailed to {masked_email(invitation.email)} on "
+            f"{program_date(invitation.created_at)} and works until {program_time(invitation.expires_at)}. "
+            "Open the link in that email to sign: you cannot sign without it. If you cannot find the "
+            "email, ask your supervisor to resend it.")
+
+
+def tracked_requests_of_supervised_orgs(actor: Actor, page: int = 1) -> TrackedPage:
+    """The requests of the organizations the actor supervises, each with its tracker and the
+    actions the actor may take on it. Nothing from any other organization."""
+    if not actor.supervised_org_ids:
+        return TrackedPage([], 0, 1, 1, {})
+    with session_scope() as session:
+        condition = AccessRequest.organization_id.in_(sorted(actor.supervised_org_ids))  # type: ignore[attr-defined]
+        return _tracked_rows(session, actor, Viewer.SUPERVISOR, condition, page)
+
+
+def tracked_requests_about_me(actor: Actor, page: int = 1) -> TrackedPage:
+    """The requests about the actor's own access, read as the applicant."""
+    with session_scope() as session:
+        return _tracked_rows(session, actor, Viewer.APPLICANT,
+                             AccessRequest.subject_person_id == actor.person_id, page)
+
+
+# --- The supervisor's roster ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RosterPage:
+    organization_id: int
+    organization_name: str
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+
+
+def roster_page(actor: Actor, organization_id: int, page: int = 1) -> RosterPage:
+    """One page of an organization's users with active access, for a supervisor of it (or staff):
+    level, since when, and when they signed the User Agreement there."""
+    if not actor.is_program_staff:
+        require_supervisor_of(actor, organization_id)
+    signed = (
+        select(sa.func.max(AgreementSignature.signed_at))
+        .join(AccessRequest, AccessRequest.id == AgreementSignature.request_id)
+        .where(AccessRequest.subject_person_id == Grant.person_id,
+               AccessRequest.organization_id == Grant.organization_id)
+        .correlate(Grant)
+        .scalar_subquery()
+    )
+    active = sa.and_(Grant.organization_id == organization_id, Grant.active)
+    with session_scope() as session:
+        organization = session.get(Organization, organization_id)
+        if organization is None:
+            raise NotAllowed("That organization does not exist.")
+        total = session.exec(select(sa.func.count()).select_from(Grant).where(active)).one()
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(1, page), pages)
+        listed = session.exec(
+            select(Person, Grant, signed)
+            .join(Grant, Grant.person_id == Person.id)
+            .where(active)
+            .order_by(Person.last_name, Person.first_name, Person.id)
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        rows = [{
+            "person_id": str(person.id), "name": person.full_name, "email": person.email,
+            "level": grant.access_level.label, "since": program_date(grant.since),
+            "agreement_signed": program_date(_aware(signed_at)) if signed_at else "Not on file",
+            "is_self": person.id == actor.person_id,
+        } for person, grant, signed_at in listed]
+        return RosterPage(organization_id, organization.name, rows, total, page, pages)
+
+
+def _aware(value):
+    """SQLite hands back an aggregate's timestamp as text or naive; make it an aware UTC datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

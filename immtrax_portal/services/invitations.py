@@ -21,6 +21,11 @@ def program_time(value: datetime) -> str:
     return value.astimezone(PROGRAM_ZONE).strftime("%B %-d, %Y at %-I:%M %p %Z")
 
 
+def program_date(value: datetime) -> str:
+    """A day as the program reads it: 'March 3, 2026'."""
+    return value.astimezone(PROGRAM_ZONE).strftime("%B %-d, %Y")
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

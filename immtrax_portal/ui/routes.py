@@ -45,3 +45,10 @@ def signed_agreement_pdf_url(signature_id: int) -> str:
 def organization_url(organization_id: int | str, *, created: bool = False) -> str:
     """An organization's staff page; without an id the page creates a new organization."""
     return f"{STAFF_ORGANIZATION}?id={organization_id}" + ("&created=1" if created else "")
+
+
+def wizard_prefill_url(request_type: str, organization_id: int | str, person_id: int | str) -> str:
+    """The wizard opened on a roster person ("Change level", "Remove access"); the wizard checks
+    every parameter against the supervisor's own roster before using it."""
+    return f"{WIZARD}?type={quote(str(request_type))}&org={quote(str(organization_id))}" \
+           f"&person={quote(str(person_id))}"

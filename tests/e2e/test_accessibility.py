@@ -35,6 +35,8 @@ def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
     [
         ("demo-supervisor-two-orgs", "/dashboard", "Welcome, Dana Whitfield"),
         ("demo-staff", "/dashboard", "Welcome, Pat O'Connor"),
+        ("demo-applicant", "/dashboard", "Welcome, Jordan Tall Bull"),
+        ("demo-staff", "/request?number=IMR-2026-000004", "Request IMR-2026-000004"),
         ("demo-admin", "/admin/staff", "Program staff"),
         ("demo-staff", "/dev/mailbox", "Outgoing mail"),
         ("demo-applicant", "/admin/staff", "You are not allowed to open that page"),

@@ -7,6 +7,7 @@ import reflex as rx
 from immtrax_portal.ui import theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import notice, page_frame, section
+from immtrax_portal.ui.components.live_status import live_status
 from immtrax_portal.ui.state.request_detail import RequestDetailState as S
 
 _INPUT = {"min_height": "44px", "padding": "0.4rem 0.6rem", "width": "min(34rem, 100%)",
@@ -70,6 +71,7 @@ def _timeline() -> rx.Component:
 def request_detail_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Request ", S.number, style={"font_size": "2rem", "color": theme.NAVY}),
+        live_status(S),
         rx.cond(S.problem != "", notice(rx.el.p(S.problem, style={"margin": "0"}), role="alert")),
         rx.cond(S.done_message != "", notice(rx.el.p(S.done_message, style={"margin": "0"}),
                                              tone="info", role="status")),

@@ -1,38 +1,74 @@
-"""The signed-in home: what each role needs to see first. Thin: every load re-derives the caller."""
+"""The signed-in home: what each role needs to see first. Thin: every load re-derives the caller.
+
+Supervisors see their organizations' requests with a tracker and their actions (cancel, resend
+the invitation, answer), and each organization's roster; everyone sees the requests about their
+own access. The page stays current by itself (``LiveUpdates``).
+"""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import dashboards
+from immtrax_portal.services.change_feed import Change
+from immtrax_portal.services.reminders import resend_invitation
+from immtrax_portal.services.request_actions import ActionInput, act_on_request
+from immtrax_portal.services.request_store import RequestChanged
+from immtrax_portal.ui.components.error_summary import focus_element
+from immtrax_portal.ui.state.live import LiveUpdates
 from immtrax_portal.ui.state.session import SessionState
 
 
-class DashboardState(SessionState):
+def _number(value) -> str:
+    return str(value)[:20] if isinstance(value, str) else ""
+
+
+class DashboardState(LiveUpdates, SessionState):
     org_rows: list[dict] = []
     org_page: int = 1
     org_pages: int = 1
     org_total: int = 0
     my_rows: list[dict] = []
+    my_page: int = 1
+    my_pages: int = 1
+    rosters: list[dict] = []
     queue_rows: list[dict] = []
     queue_total: int = 0
     queue_page: int = 1
     queue_pages: int = 1
+    confirm_cancel_number: str = ""
+    message: str = ""
     error: str = ""
+    # number -> (request id, version) of the requests on screen: what an action expects to change.
+    _shown_org: dict[str, tuple[int, int]] = {}
+    _shown_mine: dict[str, tuple[int, int]] = {}
+    _roster_pages: dict[int, int] = {}
 
     @rx.event
     def load(self):
         outcome = self._guard("any")
         if not isinstance(outcome, Actor):
             return outcome
+        self.message, self.error, self.confirm_cancel_number = "", "", ""
         self._refresh(outcome)
+        return DashboardState.watch_live
 
-    def _refresh(self, actor) -> None:
-        org = dashboards.requests_of_supervised_orgs(actor, self.org_page)
-        self.org_rows = [r.as_dict() for r in org.rows]
-        self.org_page, self.org_pages, self.org_total = org.page, org.pages, org.total
-        self.my_rows = [r.as_dict() for r in dashboards.requests_about_me(actor).rows]
+    def _refresh(self, actor: Actor, *, orgs: bool = True, mine: bool = True,
+                 rosters: bool = True) -> None:
+        if orgs:
+            org = dashboards.tracked_requests_of_supervised_orgs(actor, self.org_page)
+            self.org_rows = org.rows
+            self.org_page, self.org_pages, self.org_total = org.page, org.pages, org.total
+            self._shown_org = org.versions
+        if mine:
+            own = dashboards.tracked_requests_about_me(actor, self.my_page)
+            self.my_rows = own.rows
+            self.my_page, self.my_pages = own.page, own.pages
+            self._shown_mine = own.versions
+        if rosters:
+            self.rosters = [self._roster(actor, org_id) for org_id in sorted(actor.supervised_org_ids)]
         if actor.is_program_staff:
             queue = dashboards.staff_queue(actor, self.queue_page)
             self.queue_rows = [r.as_dict() for r in queue.rows]
@@ -40,11 +76,33 @@ class DashboardState(SessionState):
         else:
             self.queue_rows = []
 
-    def _turn(self, which: str, delta: int, action: str):
+    def _refresh_live(self, actor: Actor, changes: list[Change]) -> None:
+        """Re-read only the parts of the page the changes touch (the roster moves only with grants)."""
+        self._refresh(
+            actor,
+            orgs=any(c.touches_everything or c.organization_id in actor.supervised_org_ids
+                     for c in changes),
+            mine=any(c.touches_everything or actor.person_id in (c.subject_person_id, c.submitter_id)
+                     for c in changes),
+            rosters=any(c.changes_grants for c in changes),
+        )
+
+    def _roster(self, actor: Actor, organization_id: int) -> dict:
+        roster = dashboards.roster_page(actor, organization_id, self._roster_pages.get(organization_id, 1))
+        self._roster_pages = {**self._roster_pages, organization_id: roster.page}
+        return {"organization_id": str(organization_id), "name": roster.organization_name,
+                "rows": roster.rows, "total": roster.total, "page": roster.page, "pages": roster.pages}
+
+    def _actor_or_error(self, action: str) -> Actor | None:
         try:
-            actor = self._require_actor(action)
+            return self._require_actor(action)
         except NotAllowed as refused:
             self.error = str(refused)
+            return None
+
+    def _turn(self, which: str, delta: int, action: str):
+        actor = self._actor_or_error(action)
+        if actor is None:
             return
         setattr(self, which, max(1, getattr(self, which) + delta))
         self._refresh(actor)
@@ -58,9 +116,103 @@ class DashboardState(SessionState):
         self._turn("org_page", -1, "dashboard.previous_org_page")
 
     @rx.event
+    def next_my_page(self):
+        self._turn("my_page", 1, "dashboard.next_my_page")
+
+    @rx.event
+    def previous_my_page(self):
+        self._turn("my_page", -1, "dashboard.previous_my_page")
+
+    @rx.event
     def next_queue_page(self):
         self._turn("queue_page", 1, "dashboard.next_queue_page")
 
     @rx.event
     def previous_queue_page(self):
         self._turn("queue_page", -1, "dashboard.previous_queue_page")
+
+    @rx.event
+    def turn_roster_page(self, organization_id: str, delta: int):
+        """Page through one organization's roster; only an organization the caller supervises."""
+        actor = self._actor_or_error("dashboard.turn_roster_page")
+        if actor is None or not isinstance(organization_id, str) or not organization_id.isdigit():
+            return
+        org_id = int(organization_id[:12])
+        if org_id not in actor.supervised_org_ids:
+            self._deny(actor, "dashboard.turn_roster_page", "not a supervisor of that organization",
+                       organization_id=organization_id[:12])
+            self.error = "You are not registered as a supervisor of that organization."
+            return
+        step = 1 if delta == 1 else -1
+        self._roster_pages = {**self._roster_pages, org_id: max(1, self._roster_pages.get(org_id, 1) + step)}
+        self._refresh(actor)
+
+    # --- Actions on a request ------------------------------------------------------------------
+
+    def _on_screen(self, actor: Actor, number: str, action: str) -> tuple[int, int] | None:
+        shown = self._shown_org.get(number) or self._shown_mine.get(number)
+        if shown is None:
+            self._deny(actor, action, "request not on the caller's dashboard", number=number)
+            self.error = "That request is not on your dashboard."
+        return shown
+
+    @rx.event
+    def ask_cancel(self, number: str):
+        """First click on "Cancel request": ask to confirm (nothing changes yet)."""
+        number = _number(number)
+        actor = self._actor_or_error("dashboard.ask_cancel")
+        if actor is None or self._on_screen(actor, number, "dashboard.ask_cancel") is None:
+            return None
+        self.confirm_cancel_number, self.message, self.error = number, "", ""
+        return focus_element("cancel-confirm-heading")
+
+    @rx.event
+    def keep_request(self):
+        self.confirm_cancel_number = ""
+
+    @rx.event
+    def confirm_cancel(self):
+        """Cancel the request awaiting confirmation; the service decides whether the caller may."""
+        number, self.confirm_cancel_number = self.confirm_cancel_number, ""
+        actor = self._actor_or_error("dashboard.cancel")
+        if actor is None or not number:
+            return
+        shown = self._on_screen(actor, number, "dashboard.cancel")
+        if shown is None:
+            return
+        try:
+            act_on_request(actor, shown[0], ActionInput(Action.CANCEL, shown[1]),
+                           source_ip=self._client_ip())
+        except NotAllowed as refused:
+            self._deny(actor, "dashboard.cancel", str(refused), number=number)
+            self.error = str(refused)
+        except (RequestChanged, IllegalTransition) as refused:
+            self.error = str(refused)
+        else:
+            self.message = f"Request {number} is cancelled."
+        self._refresh(actor)
+
+    @rx.event
+    def resend(self, number: str):
+        """Send the applicant a new invitation link (the old one stops working)."""
+        number = _number(number)
+        actor = self._actor_or_error("dashboard.resend")
+        if actor is None:
+            return
+        shown = self._on_screen(actor, number, "dashboard.resend")
+        if shown is None:
+            return
+        self.message = self.error = ""
+        try:
+            resend_invitation(actor, shown[0], shown[1], source_ip=self._client_ip())
+        except NotAllowed as refused:
+            self._deny(actor, "dashboard.resend", str(refused), number=number)
+            self.error = str(refused)
+        except RequestChanged:
+            self.error = f"Request {number} changed a moment ago; look at it again before resending."
+        except IllegalTransition as refused:
+            self.error = str(refused)
+        else:
+            self.message = (f"A new invitation for request {number} is on its way; the earlier link "
+                            "no longer works.")
+        self._refresh(actor)

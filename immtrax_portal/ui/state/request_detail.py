@@ -6,13 +6,15 @@ import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition
+from immtrax_portal.services.change_feed import Scope
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_detail import request_detail
 from immtrax_portal.services.request_store import RequestChanged
+from immtrax_portal.ui.state.live import LiveUpdates
 from immtrax_portal.ui.state.session import SessionState
 
 
-class RequestDetailState(SessionState):
+class RequestDetailState(LiveUpdates, SessionState):
     number: str = ""
     fields: list[dict[str, str]] = []
     timeline: list[dict[str, str]] = []
@@ -32,6 +34,19 @@ class RequestDetailState(SessionState):
         self.number = self.router.url.query_parameters.get("number", "")[:20]
         self.chosen, self.problem, self.done_message = "", "", ""
         self._show(outcome)
+        return RequestDetailState.watch_live
+
+    def _live_scope(self, actor: Actor) -> Scope:
+        return Scope(request_ids=frozenset({self._request_id}) if self._request_id else frozenset())
+
+    def _refresh(self, actor: Actor) -> None:
+        """A live update: show the new state; someone halfway through an action is told."""
+        seen = self._seen_version
+        self._show(actor)
+        if self.chosen and self._seen_version != seen:
+            self.chosen = ""
+            self.problem = ("This request changed while you were looking at it (see its history "
+                            "below). Check the new state before you act.")
 
     def _show(self, actor: Actor) -> None:
         try:

@@ -356,9 +356,37 @@ class WizardState(BrowserGateState):
         if not isinstance(guarded, Actor):
             return guarded
         self._load_for(guarded)
+        self._start_from_roster(guarded)
         if self.step == 2 and self.is_roster_type and not self.roster_matches:
             self._search(guarded, "")
         return None
+
+    def _start_from_roster(self, actor: Actor) -> None:
+        """The dashboard roster's "Change level" / "Remove access": ``?type=&org=&person=``.
+
+        Used only when the organization is the caller's and the person is on its roster today
+        (and is not the caller); anything else leaves the normal wizard as it was. A draft that is
+        already this request is kept as it is, so reloading the page loses nothing.
+        """
+        params = self.router.url.query_parameters
+        kind = str(params.get("type", ""))[:32]
+        org, person = str(params.get("org", ""))[:12], str(params.get("person", ""))[:12]
+        if kind not in (RequestType.PERMISSIONS_CHANGE.value, RequestType.ACCESS_DELETION.value):
+            return
+        if not org.isdigit() or not person.isdigit():
+            return
+        if int(org) not in actor.supervised_org_ids:
+            self._deny(actor, "wizard.start_from_roster", "not a supervisor of that organization",
+                       organization_id=org)
+            return
+        entry = roster.roster_entry(int(org), int(person))
+        if entry is None or entry.person_id == actor.person_id:
+            return
+        if (self.request_type, self.organization_id, self.subject_person_id) == (kind, org, person):
+            return
+        drafts.save_draft(actor.person_id, {"organization_id": org, "request_type": kind,
+                                            "subject_person_id": person, "step": "3"})
+        self._load_for(actor)
 
     # --- Step 1 ----------------------------------------------------------------------------------
 
