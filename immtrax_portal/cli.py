@@ -45,7 +45,7 @@ def serve() -> None:
     port = settings.public_url.rsplit(":", 1)[-1].split("/")[0]
     command = [str(Path(sys.executable).with_name("reflex")), "run", "--env", "prod",
                "--single-port", "--frontend-port", port if port.isdigit() else "3000"]
-    app = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True)
+    app = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True)  # noqa: S603 - fixed argv
     children.append(app)
 
     def stop(*_args) -> None:

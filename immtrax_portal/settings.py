@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # OpenID Connect. With no issuer, the embedded demo provider runs on loopback.
     oidc_issuer: str | None = None
     oidc_client_id: str = "immtrax-portal-demo"
-    oidc_client_secret: str = "demo-secret-not-for-production"
+    oidc_client_secret: str = "demo-secret-not-for-production"  # noqa: S105 - production refuses it
     oidc_scopes: str = "openid email profile"
     demo_oidc_port: int = 3010
 

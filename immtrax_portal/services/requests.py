@@ -217,7 +217,8 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
                     today: date, source_ip: str) -> AccessRequest:
     require_supervisor_of(actor, draft.organization_id)
     organization = session.get(Organization, draft.organization_id)
-    if (organization is None or not organization.active) and draft.request_type != RequestType.ACCESS_DELETION:
+    inactive = organization is None or not organization.active
+    if inactive and draft.request_type != RequestType.ACCESS_DELETION:
         raise SubmissionRefused(
             "This organization is no longer active with the program, so only Access Deletion requests "
             "can be made for it. Call the program if it should be active again.",

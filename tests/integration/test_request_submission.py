@@ -116,7 +116,8 @@ def test_an_inactive_organization_takes_only_access_deletions(world):
     assert "organization_id" in refused.value.problems
     assert everything_counted() == before
     ana = world.user("ana.lopez@alpha.example")
-    assert submit_request(world.sam, access_deletion(world.alpha, ana), key(2)).status == RequestStatus.SUBMITTED
+    deletion = submit_request(world.sam, access_deletion(world.alpha, ana), key(2))
+    assert deletion.status == RequestStatus.SUBMITTED
 
 
 # --- Validation -----------------------------------------------------------------------------------
