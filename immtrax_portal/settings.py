@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
 
+    # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
+    # database so every worker process shares the count. 0 turns one limit off.
+    rate_limit_window_minutes: int = Field(default=15, ge=1, le=1440)
+    rate_limit_sign_in_per_ip: int = Field(default=30, ge=0)
+    rate_limit_submit_per_person: int = Field(default=20, ge=0)
+    rate_limit_submit_per_ip: int = Field(default=60, ge=0)
+    rate_limit_invitation_per_person: int = Field(default=10, ge=0)
+    rate_limit_invitation_per_ip: int = Field(default=30, ge=0)
+
     # Targets for the staff queue's overdue markers, in business days.
     overdue_review_business_days: int = 1
     overdue_submitted_business_days: int = 2
