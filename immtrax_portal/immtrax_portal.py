@@ -6,6 +6,7 @@ import reflex as rx
 
 from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import get_engine
+from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
@@ -19,6 +20,9 @@ from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
+
+# Before the app can log anything: no cookie, token or event payload may reach a log line.
+install_log_redaction()
 
 
 def _refuse_outdated_database() -> None:
