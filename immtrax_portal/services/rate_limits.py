@@ -100,7 +100,8 @@ def check_rate(kind: str, *, person_id: int | None, ip: str, actor_role: Role | 
     checks = [check for check in checks if check[1] > 0]
     if not checks:
         return
-    wait = max(1, math.ceil((window + timedelta(minutes=settings.rate_limit_window_minutes) - now).total_seconds()))
+    window_end = window + timedelta(minutes=settings.rate_limit_window_minutes)
+    wait = max(1, math.ceil((window_end - now).total_seconds()))
     with session_scope() as session:
         over = [(subject, limit, per_person) for subject, limit, per_person in checks
                 if _count_hit(session, kind, subject, window) > limit]
