@@ -50,6 +50,10 @@ def portal_env(tmp_path_factory) -> dict[str, str]:
         "IMMTRAX_DATABASE_URL": f"sqlite:///{data_dir / 'e2e.db'}",
         "IMMTRAX_PUBLIC_URL": f"http://localhost:{APP_PORT}",
         "IMMTRAX_DEMO_OIDC_PORT": str(OIDC_PORT),
+        # The whole suite signs in from one address many times within a rate-limit window.
+        "IMMTRAX_RATE_LIMIT_SIGN_IN_PER_IP": "10000",
+        "IMMTRAX_RATE_LIMIT_SUBMIT_PER_IP": "10000",
+        "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
         "REFLEX_WEB_WORKDIR": os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
