@@ -27,7 +27,7 @@ _SECRET_NAMES = (
 
 # Reflex's Event dataclass repr: keep the handler name, drop token, router data and payload.
 _EVENT_REPR = re.compile(
-    r"Event\(token=.*?name=(?P<name>'[^']*'|\"[^\"]*\").*?(?=\) \[txid=|\)\s*$|\)$)\)?",
+    r"Event\((?:token=.*?, )?name=(?P<name>'[^']*'|\"[^\"]*\"), .*?(?:\)(?= \[txid=)|\)\s*\Z|\Z)",
     re.DOTALL,
 )
 # Reflex warnings that print the raw event a client sent, up to the end of the message.

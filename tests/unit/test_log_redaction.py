@@ -12,6 +12,10 @@ SECRET = "s3cr3t-MARKER-value"
 
 
 @pytest.mark.parametrize("line", [
+    # Reflex 0.10.1's own form: no token field, the headers inside router_data.
+    ("Error processing event queue entry for Event(name='reflex___state____state.no_such_handler', "
+     "router_data={'pathname': '/index', 'headers': {'cookie': 'a=%s', 'x-secret-ish': '%s'}, "
+     "'token': 'tab'}, payload={'typed_name': '%s'}) [txid=26e314174f97]:"),
     # Reflex: an event for a handler that does not exist, with the tab token, headers and payload.
     ("Error processing event queue entry for Event(token='%s', name='state.no_such_handler', "
      "router_data={'pathname': '/', 'headers': {'cookie': 'immtrax_session=%s; other=1', "
