@@ -1,6 +1,7 @@
-"""Command line for the README commands: ``prepare`` (migrate, demo data), ``serve``, ``browser-check``.
+"""Command line for the README commands: ``prepare`` (migrate, demo data), ``serve``, ``browser-check``,
+and ``verify-audit`` (check the audit log's hash chain; exit code 1 names the first broken link).
 
-Usage: python -m immtrax_portal.cli {prepare|serve|browser-check}
+Usage: python -m immtrax_portal.cli {prepare|serve|browser-check|verify-audit}
 """
 
 from __future__ import annotations
@@ -76,7 +77,19 @@ def browser_check() -> None:
     subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=True)
 
 
-COMMANDS = {"prepare": prepare, "serve": serve, "browser-check": browser_check}
+def verify_audit() -> None:
+    """Walk the audit log's hash chain; print the verdict; exit 1 at the first broken link."""
+    from immtrax_portal.db import get_engine
+    from immtrax_portal.services.audit_chain import verify_chain
+
+    verdict = verify_chain(get_engine())
+    print(verdict.describe())
+    if not verdict.intact:
+        sys.exit(1)
+
+
+COMMANDS = {"prepare": prepare, "serve": serve, "browser-check": browser_check,
+            "verify-audit": verify_audit}
 
 
 def main(argv: list[str]) -> None:

@@ -23,7 +23,7 @@ from immtrax_portal.domain.models import (
     utcnow,
 )
 from immtrax_portal.domain.workflow import Action, transition
-from immtrax_portal.services import agreements
+from immtrax_portal.services import agreements, audit
 from immtrax_portal.services.requests import RequestDraft, submit_request
 
 ORGANIZATIONS = [
@@ -166,7 +166,7 @@ def _advance(request_id: int, actions: list[Action], actor_id: int | None, role:
     with session_scope() as session:
         request = session.get(AccessRequest, request_id)
         for action in actions:
-            session.add(transition(request, action, actor_id=actor_id, actor_role=role,
+            audit.record_move(session, transition(request, action, actor_id=actor_id, actor_role=role,
                                    reason=reason if action in (Action.REJECT, Action.ASK_FOR_INFO) else ""))
             if action in (Action.SIGN_AGREEMENT, Action.EXPIRE_INVITATION):
                 invitation = session.exec(select(Invitation).where(Invitation.request_id == request.id)).one()

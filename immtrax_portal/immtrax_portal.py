@@ -9,6 +9,7 @@ from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.background_jobs import background_jobs_lifespan
 from immtrax_portal.db import get_engine
 from immtrax_portal.downloads import download_routes
+from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
@@ -33,6 +34,9 @@ from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
+
+# Before the app can log anything: no cookie, token or event payload may reach a log line.
+install_log_redaction()
 
 
 def _refuse_outdated_database() -> None:

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
 
     # Benchmarking only: count SQL statements and serve them at /debug/query-count.
     debug_query_counter: bool = False
+    # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
+    # database so every worker process shares the count. 0 turns one limit off.
+    rate_limit_window_minutes: int = Field(default=15, ge=1, le=1440)
+    rate_limit_sign_in_per_ip: int = Field(default=100, ge=0)  # a clinic signs in behind one NAT address
+    rate_limit_submit_per_person: int = Field(default=20, ge=0)
+    rate_limit_submit_per_ip: int = Field(default=60, ge=0)
+    rate_limit_invitation_per_person: int = Field(default=10, ge=0)
+    rate_limit_invitation_per_ip: int = Field(default=30, ge=0)
 
     # Targets for the staff queue's overdue markers, in business days.
     overdue_review_business_days: int = 1

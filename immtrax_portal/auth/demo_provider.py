@@ -24,6 +24,7 @@ from oidc_provider_mock import User
 from oidc_provider_mock import app as mock_provider_app
 
 from immtrax_portal.demo_identities import DEMO_IDENTITIES, DemoIdentity
+from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.settings import get_settings
 
 _STYLE = """
@@ -135,6 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     # Plain http is only acceptable because this listens on loopback and nowhere else; the
     # variable also lets the portal's redirect URI be a non-loopback http address in a LAN demo.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    install_log_redaction()  # its request log lines carry codes and tokens in URLs
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger(__name__).info(
         "demo OpenID Connect provider on http://127.0.0.1:%d (issuer)", args.port)

@@ -126,7 +126,7 @@ a{color:#1d4f91}
 """
 
 
-def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+def _page(title: str, body: str, *, status: int = 200, headers: dict | None = None) -> HTMLResponse:
     settings = get_settings()
     contact = (
         f'<p class="contact">Need help? Call the {escape(settings.program_name)} at '
@@ -139,7 +139,7 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
         f"<title>{escape(title)} – imMTrax Access Portal</title><style>{_STYLE}</style></head>"
         f"<body><main><h1>{escape(title)}</h1>{body}{contact}</main></body></html>"
     )
-    return HTMLResponse(document, status_code=status, headers=NO_STORE_HEADERS)
+    return HTMLResponse(document, status_code=status, headers={**NO_STORE_HEADERS, **(headers or {})})
 
 
 def sign_in_url(return_to: str = "/") -> str:
@@ -185,3 +185,13 @@ def signed_out_page() -> HTMLResponse:
         f'<p class="actions"><a class="button" href="{escape(sign_in_url())}">Sign in</a></p>'
     )
     return _page("You are signed out", body)
+
+
+def too_many_attempts_page(message: str, *, retry_after_seconds: int) -> HTMLResponse:
+    """429 with ``Retry-After``: the rate limit's own words say how long to wait."""
+    body = (
+        f"<p>{escape(message)}</p>"
+        '<p class="actions"><a href="/">Go to the portal home page</a></p>'
+    )
+    return _page("Please wait a few minutes", body, status=429,
+                 headers={"Retry-After": str(max(1, int(retry_after_seconds)))})

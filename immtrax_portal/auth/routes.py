@@ -15,12 +15,16 @@ import logging
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from immtrax_portal.auth import oidc, pages, sessions
 from immtrax_portal.auth.oidc import SignInError
+from immtrax_portal.client_address import client_address
+from immtrax_portal.security_headers import SecurityHeadersMiddleware
+from immtrax_portal.services import rate_limits
 from immtrax_portal.settings import get_settings
 
 _log = logging.getLogger(__name__)
@@ -44,12 +48,9 @@ def safe_return_to(candidate: str | None) -> str:
 
 def client_ip(request: Request) -> str:
     """The client's address, trusting X-Forwarded-For only as far as configured proxies append."""
-    hops = get_settings().trusted_proxy_hops
-    forwarded = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",")]
-    forwarded = [part for part in forwarded if part]
-    if hops and forwarded:
-        return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-    return request.client.host if request.client else ""
+    return client_address(request.client.host if request.client else "",
+                          request.headers.get("x-forwarded-for", ""),
+                          get_settings().trusted_proxy_hops)
 
 
 def _refuse(error: SignInError, request: Request, *, return_to: str) -> Response:
@@ -99,7 +100,12 @@ def sign_in(request: Request) -> Response:
 
 def callback(request: Request) -> Response:
     """Finish a sign-in: the browser must bring back our transaction cookie and the matching
-    state; the code is exchanged with the PKCE verifier; the ID token must check out."""
+    state; the code is exchanged with the PKCE verifier; the ID token must check out. Limited per
+    IP address (``rate_limit_sign_in_per_ip``): guessing codes or flooding the provider stops."""
+    try:
+        rate_limits.check_rate("sign_in", person_id=None, ip=client_ip(request))
+    except rate_limits.RateLimited as limited:
+        return pages.too_many_attempts_page(str(limited), retry_after_seconds=limited.retry_after_seconds)
     cookie_header = request.headers.get("cookie")
     params = request.query_params
     return_to = "/"
@@ -181,5 +187,7 @@ def auth_routes() -> list[Route]:
 
 def build_auth_app(extra_routes: list[Route] | tuple[Route, ...] = ()) -> Starlette:
     """A Starlette app with the auth routes (and any other server routes given): what the tests
-    serve, and what the Reflex app's ``api_transformer`` mounts in front of itself."""
-    return Starlette(routes=[*auth_routes(), *extra_routes])
+    serve, and what the Reflex app's ``api_transformer`` mounts in front of itself. Its middleware
+    puts the security headers on every HTTP response of the port, Reflex's pages and assets included."""
+    return Starlette(routes=[*auth_routes(), *extra_routes],
+                     middleware=[Middleware(SecurityHeadersMiddleware)])

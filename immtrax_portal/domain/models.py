@@ -235,7 +235,10 @@ class AuditEvent(SQLModel, table=True):
     """Append-only history: every state change and every denial."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_request_time", "request_id", "occurred_at"),)
+    __table_args__ = (
+        sa.Index("ix_audit_event_request_time", "request_id", "occurred_at"),
+        sa.Index("ux_audit_event_chain_seq", "chain_seq", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     occurred_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
@@ -252,6 +255,37 @@ class AuditEvent(SQLModel, table=True):
     reason: str = Field(default="", max_length=2000)
     source_ip: str = Field(default="", max_length=64)
     details: str = Field(default="{}", sa_column=Column(sa.Text, nullable=False))
+    # The hash chain (services/audit_chain.py fills these as the row is inserted): the event's
+    # place in the chain, the previous event's hash, and the hash of this event's content plus
+    # that previous hash. NOT NULL, so a row that bypassed the chain cannot be written at all.
+    chain_seq: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=False))
+    prev_hash: str | None = Field(default=None, sa_column=Column(sa.String(64), nullable=False))
+    entry_hash: str | None = Field(default=None, sa_column=Column(sa.String(64), nullable=False))
+
+
+class AuditChainHead(SQLModel, table=True):
+    """The newest link of the audit hash chain, one row. Appending an event updates this row in
+    the same transaction, so concurrent writers queue on its row lock (PostgreSQL) or on the
+    database write lock (SQLite), and a deleted tail of events shows as a head that points past
+    the last row."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_seq: int = Field(default=0, sa_column=Column(sa.BigInteger, nullable=False))
+    last_hash: str = Field(max_length=64)
+
+
+class RateLimitCounter(SQLModel, table=True):
+    """How many times one key (an IP address or a person) did one kind of thing in one fixed
+    window. Kept in the database so every worker process counts together."""
+
+    __tablename__ = "rate_limit_counter"
+
+    kind: str = Field(max_length=40, primary_key=True)
+    subject: str = Field(max_length=80, primary_key=True)
+    window_start: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    hits: int = Field(default=0)
 
 
 class OutboundEmail(SQLModel, table=True):

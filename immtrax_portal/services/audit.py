@@ -1,13 +1,22 @@
-"""Writing the audit log: every state change and every denial goes through ``record``."""
+"""Writing the audit log: every state change and every denial goes through this module.
+
+``record`` builds an event; ``record_move`` takes the event a lifecycle move produced
+(``domain.workflow.transition``). Both add it to the caller's session, so it commits with the
+change it describes. As each row is inserted it is linked into the hash chain
+(``services.audit_chain``); the database refuses UPDATE and DELETE on ``audit_event``
+(triggers from migration 0002), so an event, once written, stays as written.
+"""
 
 from __future__ import annotations
 
 import json
 
+from sqlalchemy import event as sa_event
 from sqlmodel import Session
 
 from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.domain.models import AuditEvent, utcnow
+from immtrax_portal.services import audit_chain
 
 
 def record(
@@ -32,9 +41,9 @@ def record(
         actor_role=str(actor_role),
         organization_id=organization_id,
         request_id=request_id,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id),
+        action=action[:60],
+        target_type=target_type[:40],
+        target_id=str(target_id)[:64],
         outcome=outcome,
         reason=reason[:2000],
         source_ip=source_ip[:64],
@@ -42,3 +51,14 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_move(session: Session, move: AuditEvent) -> AuditEvent:
+    """Add the event of a lifecycle move (built by ``domain.workflow.transition``)."""
+    session.add(move)
+    return move
+
+
+@sa_event.listens_for(AuditEvent, "before_insert")
+def _link_into_chain(_mapper, connection, target: AuditEvent) -> None:
+    audit_chain.link_event(connection, target)

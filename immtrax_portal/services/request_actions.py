@@ -75,7 +75,7 @@ def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
                             expected_version=given.expected_version)
         except RequestChanged:
             raise RequestChanged(_changed_message(session, request.id)) from None
-        _apply_grant_changes(session, request, given.action)
+        _apply_grant_changes(session, request, given.action, actor, source_ip)
         _tell_people(session, request, given)
         return request
 
@@ -98,7 +98,8 @@ def _grant(session: Session, person_id: int, organization_id: int) -> Grant | No
                                             Grant.organization_id == organization_id)).first()
 
 
-def _apply_grant_changes(session: Session, request: AccessRequest, action: Action) -> None:
+def _apply_grant_changes(session: Session, request: AccessRequest, action: Action, actor: Actor,
+                         source_ip: str) -> None:
     """The registry follows the request: provisioning, level changes, and deletions."""
     now = utcnow()
     grant = _grant(session, request.subject_person_id, request.organization_id)
@@ -121,9 +122,11 @@ def _apply_grant_changes(session: Session, request: AccessRequest, action: Actio
             session.add(grant)
     else:
         return
-    audit.record(session, action=f"grant_{action.value}", actor_id=None, actor_role="system",
-                 organization_id=request.organization_id, request_id=request.id,
-                 target_type="grant", target_id=grant.id if grant else "")
+    # The grant changes because of the actor's action: the event names them and their address.
+    audit.record(session, action=f"grant_{action.value}", actor_id=actor.person_id,
+                 actor_role=actor.role, organization_id=request.organization_id,
+                 request_id=request.id, target_type="grant", target_id=grant.id if grant else "",
+                 source_ip=source_ip)
 
 
 def _end_former_grant(session: Session, request: AccessRequest, now) -> None:

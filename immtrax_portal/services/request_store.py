@@ -11,6 +11,7 @@ from sqlmodel import Session
 from immtrax_portal.domain.enums import Role
 from immtrax_portal.domain.models import AccessRequest, AuditEvent, utcnow
 from immtrax_portal.domain.workflow import Action, transition
+from immtrax_portal.services import audit
 
 _requests = AccessRequest.__table__  # type: ignore[attr-defined]
 _WRITTEN = ("status", "version", "updated_at", "status_changed_at", "completed_at", "rejection_reason",
@@ -52,7 +53,7 @@ def save_transition(session: Session, request: AccessRequest, action: Action, *,
     event = transition(request, action, actor_id=actor_id, actor_role=actor_role, reason=reason,
                        source_ip=source_ip, details=details)
     _guarded_update(session, request, expected)
-    session.add(event)
+    audit.record_move(session, event)
     return event
 
 

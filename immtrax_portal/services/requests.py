@@ -296,7 +296,7 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
     organization = session.get(Organization, request.organization_id)
     if request.request_type.needs_agreement:
         invitation, token = issue_invitation(session, request, subject.email)
-        session.add(transition(request, Action.SEND_INVITATION, actor_id=None,
+        audit.record_move(session, transition(request, Action.SEND_INVITATION, actor_id=None,
                                actor_role=Role.SYSTEM, source_ip=source_ip))
         queue_email(
             session, kind="invitation", to=subject.email, request_id=request.id,

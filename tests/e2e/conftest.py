@@ -64,6 +64,11 @@ def portal_env(tmp_path_factory, mail_server) -> dict[str, str]:
         "IMMTRAX_SMTP_PORT": str(mail_server.port),
         "IMMTRAX_SMTP_SECURITY": "none",
         "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5",
+        # The whole suite signs in from one address many times within a rate-limit window.
+        "IMMTRAX_RATE_LIMIT_SIGN_IN_PER_IP": "10000",
+        "IMMTRAX_RATE_LIMIT_SUBMIT_PER_IP": "10000",
+        "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
+        "IMMTRAX_RATE_LIMIT_INVITATION_PER_IP": "10000",
         "REFLEX_WEB_WORKDIR": os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",

@@ -239,6 +239,24 @@ def test_another_person_cannot_sign_with_the_link(world, invited):
     assert denials("sign_agreement_refused") == 1
 
 
+def test_too_many_signing_attempts_are_refused_with_when_to_try_again(invited, monkeypatch):
+    request, token, nora = invited
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_INVITATION_PER_PERSON", "2")
+    get_settings.cache_clear()
+    try:
+        state = page(nora, token)
+        for _ in range(2):
+            run(state.sign({**ALL_TICKED, "typed_name": "Someone Else"}))
+            assert state.problem == ""
+        run(state.sign({**ALL_TICKED, "typed_name": "Nora Newhire"}))
+        assert "minute" in state.problem and state.status == "valid"
+        assert count(AgreementSignature) == 0 and status_of(request.id) == RequestStatus.AWAITING_AGREEMENT
+        assert denials("rate_limited:redeem_invitation") == 1
+    finally:
+        monkeypatch.delenv("IMMTRAX_RATE_LIMIT_INVITATION_PER_PERSON")
+        get_settings.cache_clear()
+
+
 # --- Afterwards: the signed agreement page and its PDF ------------------------------------------------
 
 

@@ -12,6 +12,7 @@ import reflex as rx
 
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.domain.permissions import NotAllowed
+from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.services.signed_agreements import SignedAgreement, signed_agreement_for
 from immtrax_portal.services.signing import InvitationView, SigningRefused, open_invitation, sign_agreement
 from immtrax_portal.ui import routes
@@ -133,6 +134,11 @@ class AgreementState(BrowserGateState):
             self._deny(None, "agreement.sign", "not signed in")
             self.problem = "Your session has ended. Sign in again, then sign the agreement."
             return
+        try:
+            check_rate("redeem_invitation", person_id=person.id, ip=self._client_ip(), actor_role="applicant")
+        except RateLimited as limited:  # already audited
+            self.problem = str(limited)
+            return None
         form = form if isinstance(form, dict) else {}
         acknowledged = [i for i in range(MAX_ACKNOWLEDGEMENTS) if form.get(f"ack-{i}")]
         typed_name = str(form.get("typed_name", ""))[:200]

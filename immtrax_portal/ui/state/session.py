@@ -13,6 +13,7 @@ import reflex as rx
 from immtrax_portal.auth.routes import safe_return_to
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.browser_policy import assess_user_agent
+from immtrax_portal.client_address import client_address
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import Person
@@ -53,22 +54,31 @@ class SessionState(rx.State):
         return self._resolve_caller()[1]
 
     def _client_ip(self) -> str:
-        hops = get_settings().trusted_proxy_hops
-        raw = self.router.headers.raw_headers.get("x-forwarded-for", "")
-        forwarded = [p.strip() for p in raw.split(",") if p.strip()]
-        if hops and forwarded:
-            return forwarded[-hops] if len(forwarded) >= hops else forwarded[0]
-        return self.router.session.client_ip or ""
+        """The caller's address for the audit log and rate limits. Reflex's own proxy setting
+        stays at 0, so ``session.client_ip`` is the websocket's socket peer."""
+        return client_address(self.router.session.client_ip or "",
+                              self.router.headers.raw_headers.get("x-forwarded-for", ""),
+                              get_settings().trusted_proxy_hops)
 
     def _user_agent(self) -> str:
         return self.router.headers.user_agent or ""
 
     def _deny(self, actor: Actor | None, action: str, reason: str, **details) -> None:
-        """Record a refused call in the audit log (who tried what, from where)."""
+        """Record a refused call in the audit log (who tried what, on what, from where).
+
+        What the caller aimed at (``organization_id=`` or a request ``number=``) becomes the
+        event's target; it came from the client, so it is kept as text, never as a foreign key.
+        """
+        target_type, target_id = "", ""
+        if details.get("number"):
+            target_type, target_id = "access_request", str(details["number"])[:64]
+        elif details.get("organization_id"):
+            target_type, target_id = "organization", str(details["organization_id"])[:64]
         with session_scope() as session:
             audit.record(session, action=action, actor_id=actor.person_id if actor else None,
                          actor_role=actor.role if actor else "anonymous",
                          outcome=AuditOutcome.DENIED, reason=reason[:500],
+                         target_type=target_type, target_id=target_id,
                          source_ip=self._client_ip(), details=details)
 
     def _require_actor(self, action: str) -> Actor:

@@ -18,6 +18,7 @@ import reflex as rx
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
 from immtrax_portal.services import drafts, roster
+from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.services.requests import (
     RequestDraft,
     SubmissionRefused,
@@ -590,6 +591,13 @@ class WizardState(BrowserGateState):
         draft = self._request_draft()
         if draft is None:
             self.step = 1
+            return
+        try:
+            check_rate("submit_request", person_id=actor.person_id, ip=self._client_ip(),
+                       actor_role=actor.role)
+        except RateLimited as limited:  # already an audit denial; the draft stays as it is
+            self.notice = str(limited)
+            yield focus_element(HEADING_ID)
             return
         self._idempotency_key = self._idempotency_key or secrets.token_urlsafe(24)
         self._save(actor)

@@ -1,7 +1,7 @@
 """organization search: an index on lower(name) for case-insensitive prefix search
 
-Revision ID: 0005_orgs
-Revises: 0001
+Revision ID: 0003_orgs
+Revises: 0002_audit_chain
 """
 from collections.abc import Sequence
 
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0005_orgs"
-down_revision: str | None = "0001"
+revision: str = "0003_orgs"
+down_revision: str | None = "0002_audit_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
