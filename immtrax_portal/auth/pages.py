@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.outage import DATABASE_UNAVAILABLE_TITLE, database_unavailable_advice
 
 NO_STORE_HEADERS = {
     "Cache-Control": "no-store",
@@ -176,3 +177,12 @@ def signed_out_page() -> HTMLResponse:
         f'<p class="actions"><a class="button" href="{escape(sign_in_url())}">Sign in</a></p>'
     )
     return _page("You are signed out", body)
+
+
+def database_unavailable_page() -> HTMLResponse:
+    """503: the database cannot be reached. Nothing was saved; trying later helps."""
+    body = (
+        f"<p>{escape(database_unavailable_advice())}</p>"
+        '<p class="actions"><a class="button" href="/">Go to the portal home page</a></p>'
+    )
+    return _page(DATABASE_UNAVAILABLE_TITLE, body, status=503)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+import sqlalchemy.exc as sa_exc
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -21,6 +22,7 @@ from starlette.routing import Route
 
 from immtrax_portal.auth import oidc, pages, sessions
 from immtrax_portal.auth.oidc import SignInError
+from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.settings import get_settings
 
 _log = logging.getLogger(__name__)
@@ -179,7 +181,19 @@ def auth_routes() -> list[Route]:
     ]
 
 
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached gets a plain 503 page instead of a bare 500 (Starlette
+    raises anything else on, to its own error page and the log)."""
+    if not is_database_unavailable(exc):
+        raise exc
+    _log.error("database unavailable on %s: %s", request.url.path, " ".join(str(exc).split())[:300])
+    return pages.database_unavailable_page()
+
+
 def build_auth_app() -> Starlette:
     """A Starlette app with only the auth routes: what the tests serve, and what the Reflex
     app's ``api_transformer`` can mount in front of itself."""
-    return Starlette(routes=auth_routes())
+    return Starlette(routes=auth_routes(),
+                     exception_handlers={sa_exc.DBAPIError: database_unavailable,
+                                         sa_exc.DisconnectionError: database_unavailable,
+                                         sa_exc.TimeoutError: database_unavailable})

@@ -31,7 +31,7 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world, in_days, new_access
 
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -42,7 +42,7 @@ SAFARI = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         yield build_world()
 
 
