@@ -30,7 +30,8 @@ def show_generic_error(exception: Exception):
             fallback_to_alert=True,
             description=database_unavailable_advice(reference),
             position="top-center",
-            duration=60_000,
+            duration=24 * 3600 * 1000,  # stays until closed: the page behind it may be empty
+            close_button=True,
             id="backend_error",
         )
     log.error("unhandled error in an event handler (reference %s)", reference, exc_info=exception)
