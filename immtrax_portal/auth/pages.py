@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.outage import DATABASE_UNAVAILABLE_TITLE, database_unavailable_advice
 
 NO_STORE_HEADERS = {
     "Cache-Control": "no-store",
@@ -195,3 +196,12 @@ def too_many_attempts_page(message: str, *, retry_after_seconds: int) -> HTMLRes
     )
     return _page("Please wait a few minutes", body, status=429,
                  headers={"Retry-After": str(max(1, int(retry_after_seconds)))})
+
+
+def database_unavailable_page() -> HTMLResponse:
+    """503: the database cannot be reached. Nothing was saved; trying later helps."""
+    body = (
+        f"<p>{escape(database_unavailable_advice())}</p>"
+        '<p class="actions"><a class="button" href="/">Go to the portal home page</a></p>'
+    )
+    return _page(DATABASE_UNAVAILABLE_TITLE, body, status=503)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
+import sqlalchemy.exc as sa_exc
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from immtrax_portal.auth import oidc, pages, sessions
 from immtrax_portal.auth.oidc import SignInError
 from immtrax_portal.client_address import client_address
+from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.security_headers import SecurityHeadersMiddleware
 from immtrax_portal.services import rate_limits
 from immtrax_portal.settings import get_settings
@@ -185,9 +187,22 @@ def auth_routes() -> list[Route]:
     ]
 
 
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """A database that cannot be reached gets a plain 503 page instead of a bare 500 (Starlette
+    raises anything else on, to its own error page and the log)."""
+    if not is_database_unavailable(exc):
+        raise exc
+    _log.error("database unavailable on %s: %s", request.url.path, " ".join(str(exc).split())[:300])
+    return pages.database_unavailable_page()
+
+
 def build_auth_app(extra_routes: list[Route] | tuple[Route, ...] = ()) -> Starlette:
     """A Starlette app with the auth routes (and any other server routes given): what the tests
     serve, and what the Reflex app's ``api_transformer`` mounts in front of itself. Its middleware
-    puts the security headers on every HTTP response of the port, Reflex's pages and assets included."""
+    puts the security headers on every HTTP response of the port, Reflex's pages and assets
+    included; a database that cannot be reached gets a plain 503 page."""
     return Starlette(routes=[*auth_routes(), *extra_routes],
-                     middleware=[Middleware(SecurityHeadersMiddleware)])
+                     middleware=[Middleware(SecurityHeadersMiddleware)],
+                     exception_handlers={sa_exc.DBAPIError: database_unavailable,
+                                         sa_exc.DisconnectionError: database_unavailable,
+                                         sa_exc.TimeoutError: database_unavailable})

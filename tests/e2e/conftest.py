@@ -1,7 +1,9 @@
 """The running portal for end-to-end tests: the real app in production mode, as `make run` serves it.
 
-It builds into its own web folder (.web-e2e) on a test port, against a fresh SQLite database
-with the demo world loaded, and the demo OpenID Connect provider on its own port.
+It builds into its own web folder (.web-e2e) on a test port, against a fresh database (SQLite, or
+PostgreSQL under IMMTRAX_TEST_DATABASE=postgresql) with the demo world loaded, and the demo OpenID
+Connect provider on its own port. ``PortalProcess`` is the same start-up for tests that need an
+instance of their own, to kill and restart.
 """
 
 from __future__ import annotations
@@ -16,60 +18,37 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import psutil
 import pytest
 
 from tests.e2e.browser import launch_chromium
+from tests.support.databases import SINGLE_BACKEND, empty_database_url
 from tests.support.smtp_server import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100"))
 OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110"))
 SCREENSHOTS = ROOT / "screenshots"
+WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e"))
 START_TIMEOUT_S = 600
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the portal exited early:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise RuntimeError(f"the portal did not answer within {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
 
-
-@pytest.fixture(scope="session")
-def mail_server() -> Iterator[FakeSmtp]:
-    """A real SMTP server on loopback that the portal's delivery worker sends to."""
-    server = FakeSmtp()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def portal_env(tmp_path_factory, mail_server) -> dict[str, str]:
-    data_dir = tmp_path_factory.mktemp("portal-data")
+def portal_environment(data_dir: Path, database_url: str, *, port: int, oidc_port: int,
+                       web_dir: str) -> dict[str, str]:
+    """The environment ``make run`` would give the portal, for one test instance."""
     env = {
         **os.environ,
         "IMMTRAX_DATA_DIR": str(data_dir),
-        "IMMTRAX_DATABASE_URL": f"sqlite:///{data_dir / 'e2e.db'}",
-        "IMMTRAX_PUBLIC_URL": f"http://localhost:{APP_PORT}",
-        "IMMTRAX_DEMO_OIDC_PORT": str(OIDC_PORT),
-        "IMMTRAX_SMTP_HOST": "127.0.0.1",
-        "IMMTRAX_SMTP_PORT": str(mail_server.port),
-        "IMMTRAX_SMTP_SECURITY": "none",
-        "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5",
+        "IMMTRAX_DATABASE_URL": database_url,
+        "IMMTRAX_PUBLIC_URL": f"http://localhost:{port}",
+        "IMMTRAX_DEMO_OIDC_PORT": str(oidc_port),
         # The whole suite signs in from one address many times within a rate-limit window.
         "IMMTRAX_RATE_LIMIT_SIGN_IN_PER_IP": "10000",
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_IP": "10000",
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
         "IMMTRAX_RATE_LIMIT_INVITATION_PER_IP": "10000",
-        "REFLEX_WEB_WORKDIR": os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")),
+        "REFLEX_WEB_WORKDIR": web_dir,
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -79,27 +58,129 @@ def portal_env(tmp_path_factory, mail_server) -> dict[str, str]:
     return env
 
 
+class PortalProcess:
+    """``python -m immtrax_portal.cli serve`` as a subprocess: started, stopped, or killed hard.
+
+    ``serve`` starts Reflex in a process group of its own (and the demo provider in its own
+    group), so "the server's process group" is every group among its descendants.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.url = env["IMMTRAX_PUBLIC_URL"]
+        self.log = Path(env["IMMTRAX_DATA_DIR"]) / "portal.log"
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def prepare(self) -> None:
+        subprocess.run([sys.executable, "-m", "immtrax_portal.cli", "prepare"], env=self.env,
+                       cwd=ROOT, check=True)
+
+    def start(self) -> None:
+        self.starts += 1
+        with self.log.open("a") as out:
+            out.write(f"\n--- start {self.starts} ---\n")
+            out.flush()
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "immtrax_portal.cli", "serve"], env=self.env, cwd=ROOT,
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        self._wait_until_up()
+
+    def _wait_until_up(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the portal exited early:\n{self.log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise RuntimeError(f"the portal did not answer within {START_TIMEOUT_S}s:\n"
+                           f"{self.log.read_text()[-4000:]}")
+
+    def _process_groups(self) -> set[int]:
+        groups = {self.process.pid}
+        try:
+            for child in psutil.Process(self.process.pid).children(recursive=True):
+                try:
+                    groups.add(os.getpgid(child.pid))
+                except ProcessLookupError:
+                    pass
+        except psutil.NoSuchProcess:
+            pass
+        return groups
+
+    def kill(self) -> None:
+        """SIGKILL every process group of the server at once: no shutdown code runs."""
+        for group in self._process_groups():
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.process.wait(timeout=20)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:  # until the port is free again
+            try:
+                httpx.get(f"{self.url}/ping", timeout=1)
+            except httpx.HTTPError:
+                return
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        groups = self._process_groups()
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        for group in groups:  # whatever did not stop by itself
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def portal_database_url(tmp_path_factory) -> Iterator[str]:
+    """An empty database for the session's portal (SQLite, or the run's ``SINGLE_BACKEND``);
+    ``cli prepare`` migrates it and loads the demo world."""
+    with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp("portal-db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mail_server() -> Iterator[FakeSmtp]:
+    """A real SMTP server on loopback that the session portal's delivery worker sends to."""
+    server = FakeSmtp()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def portal_env(tmp_path_factory, portal_database_url, mail_server) -> dict[str, str]:
+    env = portal_environment(tmp_path_factory.mktemp("portal-data"), portal_database_url,
+                             port=APP_PORT, oidc_port=OIDC_PORT, web_dir=WEB_DIR)
+    env.update({"IMMTRAX_SMTP_HOST": "127.0.0.1", "IMMTRAX_SMTP_PORT": str(mail_server.port),
+                "IMMTRAX_SMTP_SECURITY": "none", "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5"})
+    return env
+
+
 @pytest.fixture(scope="session")
 def portal(portal_env) -> Iterator[str]:
     """Base URL of the running portal; started once per test session."""
-    url = portal_env["IMMTRAX_PUBLIC_URL"]
-    subprocess.run([sys.executable, "-m", "immtrax_portal.cli", "prepare"], env=portal_env,
-                   cwd=ROOT, check=True)
-    log = Path(portal_env["IMMTRAX_DATA_DIR"]) / "portal.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "immtrax_portal.cli", "serve"], env=portal_env, cwd=ROOT,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    process = PortalProcess(portal_env)
+    process.prepare()
     try:
-        _wait_until_up(url, process, log)
-        yield url
+        process.start()
+        yield process.url
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(process.pid, signal.SIGKILL)
+        process.stop()
 
 
 @pytest.fixture(scope="module")

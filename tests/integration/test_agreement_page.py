@@ -32,7 +32,7 @@ from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.agreement import AgreementState, token_from_path
 from immtrax_portal.ui.state.mailbox import MailboxState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.handler_calls import SAFARI, cookie_for, run, state_as, use_cookie
 from tests.support.wizard_world import build_world, new_access
 
@@ -42,7 +42,7 @@ ALL_TICKED = {"ack-0": "yes", "ack-1": "yes", "ack-2": "yes"}
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         world = build_world()
         with session_scope() as session:
             agreements.publish_default_agreement(session, published_by_id=None)

@@ -22,7 +22,7 @@ from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import AuditEvent, WebSession, utcnow
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.wizard import WizardState
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world
 
 
@@ -40,7 +40,7 @@ def test_the_client_is_the_entry_the_outermost_trusted_proxy_appended(peer, forw
 
 @pytest.fixture
 def world(tmp_path, monkeypatch):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         yield build_world()
     get_settings.cache_clear()
 

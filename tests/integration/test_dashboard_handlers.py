@@ -28,13 +28,13 @@ from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.dashboard import DashboardState
 from tests.integration.test_wizard_handlers import cookie_for, use_cookie
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world, new_access, permissions_change
 
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         world = build_world(extra_alpha_users=23)
         with session_scope() as session:
             staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",

@@ -173,6 +173,48 @@ def test_an_hour_long_outage_with_a_controlled_clock_delivers_once_afterwards(sm
     assert smtp.outbox_ids() == Counter({email_id: 1})
 
 
+def test_an_hour_of_refusals_then_silence_delivers_every_email_once_afterwards(smtp):
+    """Mail keeps coming during the outage and outnumbers a batch: first the server is up but
+    answers 421 to every message, then it does not answer at all; the worker runs every minute
+    (several batches a tick, as the loop does). Nothing is lost, nothing fails, nothing doubles."""
+    t0 = utcnow()
+
+    def tick(minute: int) -> None:
+        for _ in range(10):
+            if deliver_due(now=t0 + timedelta(minutes=minute), limit=20).claimed < 20:
+                break
+
+    smtp.refusing = True
+    smtp.start()
+    ids = queue(25, kind="before")
+    for minute in range(0, 61):
+        if minute == 20:
+            ids += queue(15, kind="during")
+        if minute == 30:
+            smtp.stop()
+        if minute == 50:
+            ids += queue(5, kind="late")
+        tick(minute)
+    assert smtp.received == []
+    assert statuses() == Counter({EmailStatus.QUEUED: 45})
+    assert all(row(email_id).attempts >= 2 and row(email_id).last_error for email_id in ids)
+
+    smtp.refusing = False
+    smtp.start()
+    minute = 61
+    while statuses()[EmailStatus.SENT] < 45 and minute < 61 + 120:
+        tick(minute)
+        minute += 1
+    assert statuses() == Counter({EmailStatus.SENT: 45})
+    assert minute <= 61 + 61  # the longest back-off is an hour
+    assert smtp.outbox_ids() == Counter({email_id: 1 for email_id in ids})
+    message_ids = [m["Message-ID"] for m in smtp.received]
+    assert len(message_ids) == 45 and len(set(message_ids)) == 45
+    for later in range(minute, minute + 120, 7):  # and nothing goes out again later
+        tick(later)
+    assert len(smtp.received) == 45
+
+
 def test_racing_workers_deliver_every_email_exactly_once(smtp):
     smtp.start()
     ids = queue(30)

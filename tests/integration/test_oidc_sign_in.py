@@ -30,6 +30,7 @@ from immtrax_portal.domain.models import (
     WebSession,
     utcnow,
 )
+from tests.support.databases import dump_database
 from tests.support.oidc import (
     configure_portal,
     location,
@@ -229,11 +230,7 @@ def test_sign_in_links_the_person_and_sets_a_hashed_http_only_session_cookie(
         assert transaction.id_hash == sha256(signin_raw) and transaction.used_at is not None
 
     # Neither cookie value is stored anywhere in plain: dump the whole database and look.
-    connection = engine.raw_connection()
-    try:
-        dump = "\n".join(connection.driver_connection.iterdump())
-    finally:
-        connection.close()
+    dump = dump_database(engine)
     assert raw not in dump and signin_raw not in dump
     assert sha256(raw) in dump
 

@@ -20,7 +20,7 @@ from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.org_import import OrgImportState
 from immtrax_portal.ui.state.organizations import OrganizationsState, OrganizationState
 from tests.integration.test_wizard_handlers import cookie_for
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world, new_access
 
 CSV = (b"code,name,city,active\n"
@@ -31,7 +31,7 @@ CSV = (b"code,name,city,active\n"
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         world = build_world()
         with session_scope() as session:
             staff = Person(email="pat.staff@mt.example", first_name="Pat", last_name="Staff",

@@ -23,7 +23,7 @@ from immtrax_portal.domain.models import AccessRequest, AuditEvent
 from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.settings import get_settings
 from tests.integration.test_client_address import wizard_behind
-from tests.support.databases import BACKENDS, fresh_database_url, use_database
+from tests.support.databases import BACKENDS, SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -131,7 +131,7 @@ def test_concurrent_attempts_are_counted_exactly(database, monkeypatch):
 
 
 def test_the_sign_in_callback_answers_429_with_a_clear_page_past_the_limit(tmp_path, monkeypatch):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         limits(monkeypatch, sign_in_per_ip=2)
         client = TestClient(build_auth_app(), client=("192.0.2.50", 40000))
         statuses = [client.get("/auth/callback?state=s&code=c", follow_redirects=False).status_code
@@ -170,7 +170,7 @@ def drain(result) -> None:
 
 
 def test_the_wizard_refuses_a_submit_past_the_limit_and_says_when_to_try_again(tmp_path, monkeypatch):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         limits(monkeypatch, submit_per_person=1, submit_per_ip=100)
         world = build_world()
         first = wizard_behind(world.sam, peer="192.0.2.61", forwarded_for="")

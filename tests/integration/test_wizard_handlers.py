@@ -25,14 +25,14 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.handler_calls import CHROME, SAFARI, cookie_for, run, state_as, use_cookie
 from tests.support.wizard_world import build_world, in_days, new_access
 
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         yield build_world()
 
 

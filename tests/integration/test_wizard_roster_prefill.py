@@ -15,13 +15,13 @@ from immtrax_portal.services import drafts
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.state.wizard import WizardState
 from tests.integration.test_wizard_handlers import CHROME, cookie_for
-from tests.support.databases import fresh_database_url, use_database
+from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.wizard_world import build_world
 
 
 @pytest.fixture
 def world(tmp_path):
-    with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
+    with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         yield build_world()
 
 

@@ -12,6 +12,13 @@ Use from a test module (there is deliberately no shared conftest)::
     def database_url(request, tmp_path):
         with fresh_database_url(request.param, tmp_path) as url:
             yield url
+
+Which databases: ``IMMTRAX_TEST_DATABASE`` (``sqlite`` or ``postgresql``) picks one for the whole
+run: ``BACKENDS`` then holds only it, and every test that needs just one database (handler tests,
+sign-in tests, the end-to-end portal) takes ``SINGLE_BACKEND`` instead of SQLite. Unset,
+``BACKENDS`` holds both and ``SINGLE_BACKEND`` is SQLite. ``make test`` runs the suite once per
+database. ``python -m tests.support.databases`` exits 0 when PostgreSQL answers, 1 (with the
+reason) when it does not.
 """
 
 from __future__ import annotations
@@ -34,18 +41,36 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "IMMTRAX_TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+
+
+def selected_backend() -> str | None:
+    """The one database this run is for (``IMMTRAX_TEST_DATABASE``), or None for both."""
+    chosen = os.environ.get("IMMTRAX_TEST_DATABASE", "").strip().lower() or None
+    if chosen is not None and chosen not in KNOWN_BACKENDS:
+        raise ValueError(f"IMMTRAX_TEST_DATABASE must be one of {KNOWN_BACKENDS}, not {chosen!r}")
+    return chosen
+
+
+_ALL_BACKENDS = {
+    "sqlite": pytest.param("sqlite", id="sqlite"),
+    "postgresql": pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+}
+
 # Parametrize with these: ids "sqlite" and "postgresql"; the PostgreSQL one carries the marker.
-BACKENDS = [
-    pytest.param("sqlite", id="sqlite"),
-    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-]
+BACKENDS = [param for name, param in _ALL_BACKENDS.items() if selected_backend() in (None, name)]
+
+# For a test that runs on one database: the selected one, SQLite by default.
+SINGLE_BACKEND: str = selected_backend() or "sqlite"
+
+
+def backend_params(*, postgres: bool = True) -> list:
+    """The backend parameter list; ``postgres=False``: only the single backend of this run."""
+    return BACKENDS if postgres else [_ALL_BACKENDS[SINGLE_BACKEND]]
 
 _postgres_unreachable: str | None = None
 
 
-def backend_params(*, postgres: bool = True) -> list:
-    """The backend parameter list, optionally SQLite only."""
-    return BACKENDS if postgres else BACKENDS[:1]
 
 
 def _admin_engine() -> sa.Engine:
@@ -122,3 +147,76 @@ def use_database(url: str) -> Iterator[str]:
             os.environ["IMMTRAX_DATABASE_URL"] = before
         get_settings.cache_clear()
         db.get_engine.cache_clear()
+
+
+def dump_database(engine: sa.Engine) -> str:
+    """Every row of every table as text, on either database (to look for what must not be
+    stored)."""
+    lines = []
+    with engine.connect() as connection:
+        for table in sorted(sa.inspect(connection).get_table_names()):
+            for row in connection.execute(sa.text(f'SELECT * FROM "{table}"')):
+                lines.append(f"{table}: " + " | ".join(str(value) for value in row))
+    return "\n".join(lines)
+
+
+@contextmanager
+def database_unavailable(url: str) -> Iterator[None]:
+    """Make the database at ``url`` unusable for everyone else until the block ends, as an outage
+    would: PostgreSQL refuses new connections to it and ends the open ones (only this database;
+    the server stays up); a SQLite file is moved aside and a folder put in its place, so opening
+    it fails (the portal opens SQLite afresh for each unit of work)."""
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite"):
+        path = Path(parsed.database)
+        aside = path.with_name(path.name + ".aside")
+        aside.mkdir()
+        moved = [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]
+        for original in moved:
+            original.rename(aside / original.name)
+        path.mkdir()
+        try:
+            yield
+        finally:
+            path.rmdir()
+            for original in moved:
+                (aside / original.name).rename(original)
+            aside.rmdir()
+        return
+    name = parsed.database
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            connection.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                       "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                               {"name": name})
+        try:
+            yield
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    finally:
+        admin.dispose()
+
+
+def postgres_unreachable_reason() -> str | None:
+    """None when PostgreSQL answers on the admin URL, else why not (first line of the error)."""
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        return None
+    except sa.exc.DBAPIError as exc:
+        return str(exc.orig or exc).strip().splitlines()[0]
+    finally:
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    import sys
+
+    reason = postgres_unreachable_reason()
+    if reason:
+        print(f"PostgreSQL does not answer at {make_url(POSTGRES_ADMIN_URL).render_as_string()}: {reason}")
+    sys.exit(1 if reason else 0)

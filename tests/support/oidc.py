@@ -6,7 +6,8 @@
 - ``ScriptedProvider`` (in ``tests.support.scripted_provider``): a tiny provider whose ID tokens a
   test shapes (wrong nonce, expired, other audience, other key).
 - ``run_pkce_provider``: the certified npm ``oidc-provider`` on Node, which enforces PKCE.
-- ``configure_portal``: a fresh SQLite database and the IMMTRAX_* settings for one test.
+- ``configure_portal``: a fresh database (SQLite, or the run's ``SINGLE_BACKEND``) and the
+  IMMTRAX_* settings for one test.
 - ``walk_sign_in``: drives a browser-like httpx client through the whole redirect dance.
 """
 
@@ -23,7 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -38,6 +39,7 @@ from sqlmodel import SQLModel
 from immtrax_portal import db
 from immtrax_portal.auth import oidc
 from immtrax_portal.settings import get_settings
+from tests.support.databases import SINGLE_BACKEND, empty_database_url
 
 PKCE_PROVIDER_SOURCE = Path(__file__).parent / "pkce_provider"
 
@@ -110,10 +112,13 @@ def configure_portal(
     client_secret: str = "test-secret",  # noqa: S107
     extra_env: dict[str, str] | None = None,
 ) -> Engine:
-    """Point the portal at a fresh SQLite database and the given provider (``issuer=None``: the
-    embedded demo provider on ``demo_oidc_port``). Returns the engine, tables created."""
+    """Point the portal at a fresh database (``SINGLE_BACKEND``) and the given provider
+    (``issuer=None``: the embedded demo provider on ``demo_oidc_port``). Returns the engine,
+    tables created. ``reset_portal_configuration`` drops a PostgreSQL database again."""
+    _close_databases()
+    database_url = _open_databases.enter_context(empty_database_url(SINGLE_BACKEND, tmp_path))
     env = {
-        "IMMTRAX_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "IMMTRAX_DATABASE_URL": database_url,
         "IMMTRAX_PUBLIC_URL": public_url,
         "IMMTRAX_OIDC_CLIENT_ID": client_id,
         "IMMTRAX_OIDC_CLIENT_SECRET": client_secret,
@@ -141,6 +146,15 @@ def reset_portal_configuration() -> None:
     get_settings.cache_clear()
     db.get_engine.cache_clear()
     oidc.forget_cached_provider_data()
+    _close_databases()
+
+
+# The database ``configure_portal`` made, until ``reset_portal_configuration`` drops it.
+_open_databases = ExitStack()
+
+
+def _close_databases() -> None:
+    _open_databases.close()
 
 
 def _absolute(response: httpx.Response) -> str:

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import threading
 from collections import Counter
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.support.ports import free_port
 
 
 class FakeSmtp:
@@ -28,6 +23,7 @@ class FakeSmtp:
         self.port = free_port()
         self.received: list[email.message.EmailMessage] = []
         self.refused_recipients: set[str] = set()
+        self.refusing = False
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
@@ -39,6 +35,13 @@ class FakeSmtp:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        if self.refusing:  # up, but turning mail away for now (a full queue, maintenance)
+            return "421 4.3.2 Service not available, try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refused_recipients:

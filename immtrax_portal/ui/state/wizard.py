@@ -15,6 +15,7 @@ from datetime import date
 
 import reflex as rx
 
+from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
 from immtrax_portal.services import drafts, roster
@@ -28,6 +29,7 @@ from immtrax_portal.services.requests import (
 )
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
+from immtrax_portal.ui.outage import database_unavailable_text
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
 
 logger = logging.getLogger(__name__)
@@ -615,13 +617,15 @@ class WizardState(BrowserGateState):
             self._deny(actor, "wizard.submit", str(refused), organization_id=self.organization_id)
             self.notice = str(refused)
             return
-        except Exception:
+        except Exception as failure:
             # Nothing was committed (one transaction); the draft and its key are kept, so trying
             # again is safe and cannot make a second request.
             logger.exception("wizard submit failed for person %s", actor.person_id)
             self.submitting = False
             self.notice = ("Your request could not be submitted just now. Nothing was sent and your "
                            "answers are saved: try again in a moment.")
+            if is_database_unavailable(failure):
+                self.notice = database_unavailable_text()
             return
         drafts.discard_draft(actor.person_id)
         person = self.subject_name or f"{self.first_name} {self.last_name}".strip()
