@@ -122,7 +122,7 @@ def submit_and_confirm(page, kind: str) -> str:
 def on_dashboard(page, portal: str, number: str) -> None:
     page.get_by_role("link", name="Go to your dashboard").click()
     page.wait_for_url(f"{portal}/dashboard**")
-    expect(page.locator(f'tr[data-number="{number}"]')).to_be_visible(timeout=15000)
+    expect(page.get_by_role("main").locator(f'[data-number="{number}"]').first).to_be_visible(timeout=15000)
 
 
 # --- The four journeys ----------------------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_a_whole_new_access_request_by_keyboard_alone(portal, page_at, database)
     tab_to(page, "#go-to-dashboard")
     page.keyboard.press("Enter")
     page.wait_for_url(f"{portal}/dashboard**")
-    expect(page.locator(f'tr[data-number="{number}"]')).to_be_visible(timeout=15000)
+    expect(page.get_by_role("main").locator(f'[data-number="{number}"]').first).to_be_visible(timeout=15000)
 
 
 # --- Nothing lost ---------------------------------------------------------------------------------
