@@ -103,6 +103,7 @@ class SessionState(rx.State):
         person, actor = self._resolve_caller()
         self._show_identity(actor, person)
         if actor is None:
+            self._deny(None, f"open_page:{self._page_path()}", "not signed in")
             return rx.redirect(routes.sign_in_page_url(self._page_path()))
         allowed = {
             "any": True,
