@@ -70,6 +70,7 @@ class ForgedTab:
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     user_agent: str = CHROME
     updates: list[dict] = field(default_factory=list)
+    disconnected: bool = False
     _client: socketio.AsyncClient | None = None
     _snapshots: int = 0
     _arrived: asyncio.Event | None = None
@@ -79,6 +80,7 @@ class ForgedTab:
         self._arrived = asyncio.Event()
         client = socketio.AsyncClient(reconnection=False)
         client.on("event", self._on_update, namespace=NAMESPACE)
+        client.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
         headers = {"User-Agent": self.user_agent, "Origin": self.origin or self.portal}
         if self.cookie:
             headers["Cookie"] = self.cookie
@@ -101,7 +103,8 @@ class ForgedTab:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.disconnect()
+            if not self.disconnected:
+                await self._client.disconnect()
             self._client = None
 
     async def __aenter__(self) -> ForgedTab:
@@ -117,9 +120,16 @@ class ForgedTab:
         assert self._arrived is not None
         self._arrived.set()
 
+    async def _on_disconnect(self, *_reason) -> None:
+        self.disconnected = True
+        if self._arrived is not None:
+            self._arrived.set()
+
     async def send(self, name: str, payload: Any = None, *, raw: Any = None) -> None:
         """Emit one event by its full handler name; ``raw`` sends an arbitrary frame instead."""
         assert self._client is not None, "open() first"
+        if self.disconnected:
+            raise ConnectionError("the portal closed this tab's connection")
         frame = raw if raw is not None else {"name": name, "payload": {} if payload is None else payload,
                                              "router_data": router_data_for(self.page)}
         await self._client.emit("event", frame, namespace=NAMESPACE)
@@ -146,10 +156,14 @@ class ForgedTab:
 
     async def _wait_for_update(self, timeout: float) -> None:
         assert self._arrived is not None
+        if self.disconnected:
+            raise ConnectionError("the portal closed this tab's connection")
         if timeout <= 0:
             raise TimeoutError("the portal did not answer")
         self._arrived.clear()
         await asyncio.wait_for(self._arrived.wait(), timeout)
+        if self.disconnected:
+            raise ConnectionError("the portal closed this tab's connection")
 
     def state(self) -> dict[str, dict]:
         """The tab's state as the browser would hold it: every delta merged, names unmangled."""

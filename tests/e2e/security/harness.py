@@ -15,9 +15,9 @@ from tests.e2e.security.world import World
 GENERIC_ERROR = "Something went wrong"
 # What Python exception text looks like; none of it may reach a browser.
 EXCEPTION_TEXT = re.compile(
-    r"Traceback|File \"|\w+Error\b|\w+Exception\b|invalid literal|object has no attribute|"
+    r"Traceback|File \"|\b[A-Z]\w*(?:Error|Exception)\b|invalid literal|object has no attribute|"
     r"not subscriptable|unexpected keyword|positional argument|NoneType|<class '|is not iterable|"
-    r"object is not callable|sqlalchemy|sqlite3|psycopg", re.IGNORECASE)
+    r"object is not callable|[Ss]qlalchemy|sqlite3|psycopg|Exceeds the limit")
 
 
 def _all_states(cls=rx.State):

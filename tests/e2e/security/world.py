@@ -66,6 +66,7 @@ def session_cookie(portal: str, subject: str) -> str:
 @dataclass
 class World:
     db: str
+    portal: str
     org: dict[str, int]
     request: dict[str, int]            # number -> id
     person: dict[str, int]             # email -> id
@@ -125,11 +126,11 @@ def add_fixtures(database_url: str, world: World) -> None:
         world.db, "SELECT id, number FROM access_request")})
 
 
-def load_world(db: str) -> World:
+def load_world(portal: str, db: str) -> World:
     org = {r["code"]: r["id"] for r in database.query(db, "SELECT id, code FROM organization")}
     request = {r["number"]: r["id"] for r in database.query(db, "SELECT id, number FROM access_request")}
     person = {r["email"]: r["id"] for r in database.query(db, "SELECT id, email FROM person")}
-    return World(db=db, org=org, request=request, person=person)
+    return World(db=db, portal=portal, org=org, request=request, person=person)
 
 
 def _org_secrets(db: str) -> dict[str, set[str]]:
