@@ -19,6 +19,7 @@ from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
+from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
 
 
 def _refuse_outdated_database() -> None:
@@ -34,6 +35,8 @@ app = rx.App(
     backend_exception_handler=show_generic_error,
 )
 app.register_lifespan_task(_refuse_outdated_database)
+# A tab's state is reset when the connection presents another session than it was built for.
+app.add_middleware(TabOwnerMiddleware())
 
 app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "

@@ -40,6 +40,8 @@ class SessionState(rx.State):
     is_admin: bool = False
     forms_blocked: bool = False
     forms_block_reason: str = ""
+    # Which session cookie this tab's state was built under (see ui/tab_owner.py).
+    _session_fingerprint: str = ""
 
     def _resolve_caller(self) -> tuple[Person | None, Actor | None]:
         """The caller from the session cookie, with their roles as the database has them now."""
