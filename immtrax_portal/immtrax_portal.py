@@ -34,6 +34,7 @@ from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
+from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
 
 # Before the app can log anything: no cookie, token or event payload may reach a log line.
 install_log_redaction()
@@ -59,6 +60,8 @@ app = rx.App(
 )
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
+# A tab's state is reset when the connection presents another session than it was built for.
+app.add_middleware(TabOwnerMiddleware())
 
 app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "

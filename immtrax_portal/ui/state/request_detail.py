@@ -52,7 +52,9 @@ class RequestDetailState(LiveUpdates, SessionState):
         try:
             detail = request_detail(actor, self.number)
         except NotAllowed as refused:
+            self._deny(actor, "request.view", str(refused), number=self.number)
             self.fields, self.timeline, self.emails, self.actions = [], [], [], []
+            self._request_id, self._seen_version = 0, 0
             self.problem = str(refused)
             return
         self._request_id, self._seen_version = detail.id, detail.version

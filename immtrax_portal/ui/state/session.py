@@ -41,6 +41,8 @@ class SessionState(rx.State):
     is_admin: bool = False
     forms_blocked: bool = False
     forms_block_reason: str = ""
+    # Which session cookie this tab's state was built under (see ui/tab_owner.py).
+    _session_fingerprint: str = ""
 
     def _resolve_caller(self) -> tuple[Person | None, Actor | None]:
         """The caller from the session cookie, with their roles as the database has them now."""
@@ -113,6 +115,7 @@ class SessionState(rx.State):
         person, actor = self._resolve_caller()
         self._show_identity(actor, person)
         if actor is None:
+            self._deny(None, f"open_page:{self._page_path()}", "not signed in")
             return rx.redirect(routes.sign_in_page_url(self._page_path()))
         allowed = {
             "any": True,

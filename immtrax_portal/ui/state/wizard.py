@@ -463,7 +463,11 @@ class WizardState(BrowserGateState):
         actor = self._caller("wizard.choose_person")
         if actor is None or not isinstance(person_id, str) or not person_id.isdigit():
             return
-        if not self._pick_subject(actor, int(person_id)):
+        if not self._pick_subject(actor, int(person_id[:12])):
+            # The page only offers the organization's roster without the supervisor: anything else
+            # is a forged pick (yourself, another organization's user) and is recorded as such.
+            self._deny(actor, "wizard.choose_person", "not on the organization's roster, or themselves",
+                       organization_id=self.organization_id, person_id=person_id[:12])
             self.errors = {**self.errors, "subject_person_id": "Choose someone from your organization's "
                                                                "current users (not yourself)."}
             return
@@ -601,8 +605,9 @@ class WizardState(BrowserGateState):
             self.notice = str(limited)
             yield focus_element(HEADING_ID)
             return
-        self._idempotency_key = self._idempotency_key or secrets.token_urlsafe(24)
-        self._save(actor)
+        if not self._idempotency_key:
+            self._idempotency_key = secrets.token_urlsafe(24)
+            self._save(actor)
         self.submitting = True
         yield
         try:

@@ -1,0 +1,54 @@
+"""A tab's state belongs to the session it was built for, not to whoever presents its token.
+
+Reflex keeps each tab's state under the tab's client token, and a client that presents the token
+gets that state back on connect (the hydrate snapshot is sent before any on_load guard runs). The
+token sits in the browser's session storage and outlives sign-out. So before any event is
+processed, this middleware compares the live session of the connection the event came in on with
+the one the tab's state was built under; if they differ (signed out or expired since, another
+person, no cookie at all), every app state of the tab is reset to its defaults first. Nothing
+built for the old session can then be sent, and the page's on_load re-derives what the new caller
+may see.
+"""
+
+from __future__ import annotations
+
+from reflex.middleware import Middleware
+
+from immtrax_portal.auth.sessions import (
+    cookie_value,
+    hash_of,
+    person_from_cookie_header,
+    session_cookie_name,
+)
+from immtrax_portal.ui.state.session import SessionState
+
+
+def session_fingerprint(cookie_header: str | None) -> str:
+    """Which live session a connection presents: the hash of its session cookie, or "" for none,
+    and "" too once that session was signed out or expired (the same cookie then stands for
+    nobody, so the state built while it was live must not be sent)."""
+    raw = cookie_value(cookie_header, session_cookie_name())
+    if not raw or person_from_cookie_header(cookie_header, touch=False) is None:
+        return ""
+    return hash_of(raw)
+
+
+def _app_state_classes(cls=SessionState):
+    yield cls
+    for sub in cls.get_substates():
+        yield from _app_state_classes(sub)
+
+
+class TabOwnerMiddleware(Middleware):
+    async def preprocess(self, app, state, event):
+        root = state._get_root_state()
+        session_state = await root.get_state(SessionState)
+        presented = session_fingerprint(root.router.headers.cookie)
+        if session_state._session_fingerprint != presented:
+            # Load every app state first: a state manager that loads lazily (Redis) would
+            # otherwise bring back a substate's old values later.
+            for cls in _app_state_classes():
+                await root.get_state(cls)
+            session_state.reset()
+            session_state._session_fingerprint = presented
+        return None

@@ -1,0 +1,36 @@
+"""The forged-event harness's world: the running portal (``tests/e2e/conftest.py``), its database
+file, the harness's fixture rows, and a real session cookie for every caller."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.security import database
+from tests.e2e.security.harness import discovered_handlers
+from tests.e2e.security.world import CALLERS, add_fixtures, compute_secrets, load_world, session_cookie
+
+
+@pytest.fixture(scope="session")
+def world(portal, portal_env):
+    url = portal_env["IMMTRAX_DATABASE_URL"]
+    world = load_world(portal, database.sqlite_path(url))
+    add_fixtures(url, world)
+    compute_secrets(world)
+    cookies = {subject: session_cookie(portal, subject) for subject in set(CALLERS.values()) if subject}
+    world.cookies = {caller: cookies[subject] if subject else "" for caller, subject in CALLERS.items()}
+    supervisors = [world.id_of(s) for s in ("demo-supervisor-two-orgs", "demo-supervisor-one-org")]
+    marks = ",".join("?" * len(supervisors))
+    drafts = database.query(world.db, f"SELECT * FROM wizard_draft WHERE supervisor_id IN ({marks})",
+                            *supervisors)
+    yield world
+    # The demo supervisors' wizard drafts go back to what other end-to-end tests expect.
+    database.execute(world.db, f"DELETE FROM wizard_draft WHERE supervisor_id IN ({marks})", *supervisors)
+    for row in drafts:
+        columns = ", ".join(row)
+        database.execute(world.db, f"INSERT INTO wizard_draft ({columns}) VALUES "
+                                   f"({', '.join('?' * len(row))})", *row.values())
+
+
+@pytest.fixture(scope="session")
+def handlers():
+    return discovered_handlers()

@@ -1,0 +1,99 @@
+"""Discovering the app's handlers, making one forged call, and judging what came back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from tests.e2e.security import database
+from tests.e2e.security.forged_client import ForgedTab, handler_name, text_of
+from tests.e2e.security.world import World
+
+GENERIC_ERROR = "Something went wrong"
+# What Python exception text looks like; none of it may reach a browser.
+EXCEPTION_TEXT = re.compile(
+    r"Traceback|File \"|\b[A-Z]\w*(?:Error|Exception)\b|invalid literal|object has no attribute|"
+    r"not subscriptable|unexpected keyword|positional argument|NoneType|<class '|is not iterable|"
+    r"object is not callable|[Ss]qlalchemy|sqlite3|psycopg|Exceeds the limit")
+
+
+def _all_states(cls=rx.State):
+    yield cls
+    for sub in sorted(cls.get_substates(), key=lambda c: c.get_full_name()):
+        yield from _all_states(sub)
+
+
+def app_states() -> list[type[rx.State]]:
+    """Every state class of the portal app, as Reflex registers them when it loads the app."""
+    import immtrax_portal.immtrax_portal  # noqa: F401  (importing the app registers its pages' states)
+
+    return list(_all_states())
+
+
+def discovered_handlers() -> dict[str, tuple[type[rx.State], str]]:
+    """``"StateClass.handler"`` -> (class, handler) for every callable event handler but ``setvar``."""
+    return {f"{cls.__name__}.{name}": (cls, name)
+            for cls in app_states() for name in cls.event_handlers if name != "setvar"}
+
+
+def is_app_handler(cls) -> bool:
+    return cls.__module__.startswith("immtrax_portal")
+
+
+def resolve(value: Any, world: World) -> Any:
+    """Payload builders may be functions of the World, at any depth."""
+    if callable(value):
+        return resolve(value(world), world)
+    if isinstance(value, dict):
+        return {k: resolve(v, world) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [resolve(v, world) for v in value]
+    return value
+
+
+@dataclass
+class Forged:
+    """What one forged call did: rows before/after, the audit events it added, what was sent."""
+
+    before: database.Snapshot
+    after: database.Snapshot
+    audit: list[dict]
+    updates: list[dict]
+    sent: str = ""   # the page address and payloads the caller chose: echoing them back leaks nothing
+
+    @property
+    def text(self) -> str:
+        return text_of(self.updates)
+
+    @property
+    def changed(self) -> dict[str, str]:
+        return self.before.changed_tables(self.after)
+
+    def denials(self) -> list[dict]:
+        return [e for e in self.audit if e["outcome"] == "denied"]
+
+    def exception_text(self) -> list[str]:
+        return sorted({m.group(0) for m in EXCEPTION_TEXT.finditer(self.text)})
+
+    def leaked(self, secrets: frozenset[str]) -> list[str]:
+        text = self.text
+        return sorted(s for s in secrets if s in text and s not in self.sent)
+
+
+async def forge(portal: str, world: World, *, caller: str, page: str, name: str, payload: Any,
+                prelude: list[tuple[str, Any]] = (), handlers=None) -> Forged:
+    """Open a tab as ``caller`` on ``page``, run the prelude, then make the one call under test."""
+    sent = [page, payload]
+    async with ForgedTab(portal, page=page, cookie=world.cookies.get(caller, "")) as tab:
+        for key, step_payload in prelude:
+            cls, handler = handlers[key]
+            sent.append(resolve(step_payload, world))
+            await tab.call(handler_name(cls, handler), sent[-1])
+        before = database.snapshot(world.db)
+        updates = await tab.call(name, payload)
+        after = database.snapshot(world.db)
+    return Forged(before, after, database.audit_events_after(world.db, before.last_audit_id), updates,
+                  sent=text_of(sent))

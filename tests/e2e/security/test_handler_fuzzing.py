@@ -1,0 +1,216 @@
+"""Hypothesis throws garbage at every handler through forged tabs: wrong types, nesting, 1 MB
+strings, control characters and NULs, other organizations' ids and other requests' numbers.
+
+Whatever comes in: no exception text reaches the client (a failure shows only the generic message
+with a reference), no row changes beyond what the case table lets that caller write (audit rows
+aside), and the portal keeps answering. The callers are the ones whose legitimate writes cannot
+touch shared rows: anonymous, the applicant and a supervisor aiming at another organization.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.e2e.security import database
+from tests.e2e.security.cases import ANY, CASES, build
+from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive, text_of
+from tests.e2e.security.harness import EXCEPTION_TEXT, GENERIC_ERROR, app_states
+
+pytestmark = pytest.mark.e2e
+
+FUZZ_CALLERS = ("anonymous", "applicant", "supervisor_other_org")
+EXAMPLES_PER_HANDLER = 6
+HUGE = 1_000_000          # over the websocket's 1 MB frame limit: the portal drops the connection
+LARGE = 100_000           # under it: reaches the handler
+REFERENCE = re.compile(r"reference [0-9A-F]{8}")
+# No shrinking: every example is a round trip to the portal; the first failure is reported as is.
+FUZZ_SETTINGS = settings(max_examples=EXAMPLES_PER_HANDLER, deadline=None, database=None,
+                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+
+control_text = st.text(st.characters(codec="utf-8", categories=["Cc", "Cf", "Zl", "Zp"]), max_size=40)
+odd_text = st.one_of(
+    # (No lone surrogates: the socket.io client cannot encode them; a browser's JSON would escape
+    # them, and the server decodes them to the same str the handlers see for any other text.)
+    st.text(max_size=60), control_text, st.just("\x00"), st.just("a\x00b"),
+    st.just("²"), st.just("٣"), st.just("9" * 5000), st.just("-1"), st.just(" 1"), st.just("1e3"),
+    st.just("x" * LARGE), st.just("<script>alert(1)</script>"),
+    st.just("' OR 1=1 --"), st.just("../../etc/passwd"), st.just("{{7*7}}"),
+)
+
+
+def world_ids(world) -> st.SearchStrategy:
+    """Real ids and numbers from the running portal: other organizations', other people's."""
+    ids = [*world.org.values(), *world.person.values(), *world.request.values()]
+    return st.one_of(st.sampled_from(ids), st.sampled_from([str(i) for i in ids]),
+                     st.sampled_from(sorted(world.request)))
+
+
+def values(world) -> st.SearchStrategy:
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), odd_text, world_ids(world),
+                        st.integers(min_value=2**63, max_value=2**80))
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
+
+
+def parameters_of(cls, handler: str) -> list[str]:
+    return [p for p in inspect.signature(cls.event_handlers[handler].fn).parameters if p != "self"]
+
+
+def payloads(world, params: list[str]) -> st.SearchStrategy:
+    """Keyword arguments by the handler's own names (mostly), with some missing or extra."""
+    named = st.fixed_dictionaries({p: values(world) for p in params})
+    form_like = st.fixed_dictionaries({p: st.dictionaries(
+        st.sampled_from(["action", "text", "username", "email", "roster_query", "first_name", "note"]),
+        values(world), max_size=4) for p in params})
+    extra = st.dictionaries(st.text(max_size=10), values(world), max_size=3)
+    return st.one_of(named, form_like, extra, st.builds(lambda a, b: {**a, **b}, named, extra))
+
+
+class FuzzSession:
+    """One event loop and one forged tab per caller for a whole hypothesis run."""
+
+    def __init__(self, portal: str, world, page: str):
+        self.portal, self.world, self.page = portal, world, page
+        self.loop = asyncio.new_event_loop()
+        self.tabs: dict[str, ForgedTab] = {}
+
+    def tab(self, caller: str) -> ForgedTab:
+        tab = self.tabs.get(caller)
+        if tab is None or tab.disconnected:
+            tab = ForgedTab(self.portal, page=self.page, cookie=self.world.cookies[caller])
+            self.loop.run_until_complete(tab.open())
+            self.tabs[caller] = tab
+        return tab
+
+    def call(self, caller: str, name: str, payload) -> tuple[list[dict], bool]:
+        """The updates the call caused, and whether the portal dropped the connection instead."""
+        tab = self.tab(caller)
+        first = len(tab.updates)
+        try:
+            self.loop.run_until_complete(tab.call(name, payload))
+        except ConnectionError:
+            return tab.updates[first:], True
+        return tab.updates[first:], False
+
+    def close(self) -> None:
+        for tab in self.tabs.values():
+            self.loop.run_until_complete(tab.close())
+        self.loop.close()
+
+
+def judge(world, caller: str, key: str, payload, updates: list[dict], dropped: bool,
+          before, after) -> None:
+    sent = text_of([payload])
+    text = text_of(updates)
+    leaked = sorted({m.group(0) for m in EXCEPTION_TEXT.finditer(text)} - {
+        m.group(0) for m in EXCEPTION_TEXT.finditer(sent)})
+    assert leaked == [], f"exception text reached the client: {text[:2000]}"
+    if GENERIC_ERROR in text:
+        assert REFERENCE.search(text), "the generic error must carry a reference to quote"
+    writes = CASES[key].callers[caller].writes
+    changed = set(before.changed_tables(after))
+    if ANY not in writes:
+        assert changed <= writes, f"{caller} changed {changed} with {sent[:300]}"
+    if dropped:
+        assert asyncio.run(is_alive(world.portal)), "the portal stopped answering"
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_garbage_arguments_never_crash_leak_or_write(key, portal, world, handlers):
+    cls, handler = handlers[key]
+    params = parameters_of(cls, handler)
+    session = FuzzSession(portal, world, build(CASES[key].page, world))
+    name = handler_name(cls, handler)
+
+    @FUZZ_SETTINGS
+    @given(caller=st.sampled_from(FUZZ_CALLERS), payload=payloads(world, params))
+    def one_call(caller, payload):
+        before = database.snapshot(world.db)
+        updates, dropped = session.call(caller, name, payload)
+        judge(world, caller, key, payload, updates, dropped, before, database.snapshot(world.db))
+
+    try:
+        one_call()
+    finally:
+        session.close()
+    assert asyncio.run(is_alive(portal))
+
+
+def var_names(cls) -> list[str]:
+    return sorted(n for n in cls.base_vars if not n.startswith("_"))
+
+
+@pytest.mark.parametrize("state", [c for c in app_states() if var_names(c)], ids=lambda c: c.__name__)
+def test_the_generic_setvar_sets_nothing_on_any_state(state, portal, world):
+    """Reflex gives every state ``setvar(var_name, value)``; with automatic setters off it must
+    not change a single var, whatever the name and value."""
+    async def try_all():
+        async with ForgedTab(portal, page="/", cookie=world.cookies["supervisor_other_org"]) as tab:
+            before = database.snapshot(world.db)
+            for var in var_names(state):
+                shown = tab.var(state, var)
+                updates = await tab.call(handler_name(state, "setvar"), {"var_name": var,
+                                                                         "value": "forged"})
+                assert tab.var(state, var) == shown, f"setvar changed {state.__name__}.{var}"
+                judge(world, "supervisor_other_org", "SessionState.load_identity",
+                      {"var_name": var}, updates, False, before, database.snapshot(world.db))
+    asyncio.run(try_all())
+
+
+def test_a_frame_over_the_size_limit_drops_only_that_connection(portal, world, handlers):
+    """1 MB in any argument: the websocket layer refuses the frame and closes that tab's socket;
+    nothing is written and the portal keeps serving."""
+    cls, handler = handlers["WizardState.set_field"]
+
+    async def send_huge():
+        async with ForgedTab(portal, page="/requests/new", cookie=world.cookies["supervisor"]) as tab:
+            before = database.snapshot(world.db)
+            with pytest.raises(ConnectionError):
+                await tab.call(handler_name(cls, handler), {"name": "note", "value": "y" * HUGE})
+            assert tab.disconnected
+            assert before.changed_tables(database.snapshot(world.db)) == {}
+    asyncio.run(send_huge())
+    assert asyncio.run(is_alive(portal))
+
+
+MALFORMED_FRAMES = [
+    {"name": "reflex___state____state.immtrax_portal___ui___state___session____session_state._deny",
+     "payload": {"actor": None, "action": "x", "reason": "y"}},   # private methods are not handlers
+    {"name": "no.such.handler", "payload": {}},
+    {"name": "x" * 100_000, "payload": {}},
+    {"payload": {}},
+    {"name": None},
+    [1, 2, 3],
+    "not json {",
+    {"name": "reflex___state____state.hydrate", "payload": [1, 2]},
+    {"name": "reflex___state____state.reflex___state____update_vars_internal_state.update_vars_internal",
+     "payload": {"vars": {"reflex___state____state.immtrax_portal___ui___state___session____session_state"
+                          ".is_admin": True}}},
+    {"name": "reflex___state____state.reflex___state____update_vars_internal_state.update_vars_internal",
+     "payload": {"vars": {"no.such.state.var": 1}}},
+]
+
+
+@pytest.mark.parametrize("frame", MALFORMED_FRAMES, ids=range(len(MALFORMED_FRAMES)))
+def test_malformed_frames_and_private_names_do_nothing(frame, portal, world):
+    async def send():
+        async with ForgedTab(portal, page="/", cookie=world.cookies["applicant"]) as tab:
+            before = database.snapshot(world.db)
+            first = len(tab.updates)
+            await tab.send("", raw=frame)
+            await tab.settle()
+            assert tab.var(app_states_by_name()["SessionState"], "is_admin") is False
+            judge(world, "applicant", "SessionState.load_identity", frame, tab.updates[first:], False,
+                  before, database.snapshot(world.db))
+    asyncio.run(send())
+    assert asyncio.run(is_alive(portal))
+
+
+def app_states_by_name() -> dict:
+    return {c.__name__: c for c in app_states()}

@@ -1,0 +1,60 @@
+"""Every public event handler, called over the websocket by every kind of caller, as a forged
+browser tab would: refused where it must be (nothing changed, the denial audited, nothing leaked),
+allowed where the case table says so. The table is ``cases.py``; the handler list comes from the
+app itself, so a handler without a case fails here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e.security.cases import ANY, CASES, REFLEX_INTERNAL, Outcome, build
+from tests.e2e.security.forged_client import handler_name
+from tests.e2e.security.harness import GENERIC_ERROR, discovered_handlers, forge, is_app_handler, resolve
+from tests.e2e.security.world import CALLERS
+
+pytestmark = pytest.mark.e2e
+
+
+def test_every_handler_the_app_has_has_a_case_and_every_case_a_handler():
+    found = discovered_handlers()
+    app = {key for key, (cls, _) in found.items() if is_app_handler(cls)}
+    internal = set(found) - app
+    assert sorted(app - CASES.keys()) == [], "handlers without a case: add them to security/cases.py"
+    assert sorted(CASES.keys() - app) == [], "cases for handlers the app no longer has"
+    assert sorted(internal - REFLEX_INTERNAL.keys()) == [], "new Reflex handlers: judge them in cases.py"
+
+
+def test_every_case_says_what_each_kind_of_caller_may_do():
+    incomplete = {key: sorted(set(CALLERS) ^ set(case.callers)) for key, case in CASES.items()
+                  if set(case.callers) != set(CALLERS)}
+    assert incomplete == {}
+
+
+PARAMS = [pytest.param(key, caller, id=f"{key}-{caller}") for key in CASES for caller in CALLERS]
+
+
+@pytest.mark.parametrize(("key", "caller"), PARAMS)
+def test_a_forged_call_gets_exactly_what_the_case_table_allows(key, caller, portal, world, handlers):
+    case, expect = CASES[key], CASES[key].callers[caller]
+    cls, handler = handlers[key]
+    page = build(expect.page if expect.page is not None else case.page, world)
+    payload = resolve(expect.payload if expect.payload is not None else case.payload, world)
+    forged = asyncio.run(forge(portal, world, caller=caller, page=page, name=handler_name(cls, handler),
+                               payload=payload, prelude=list(expect.prelude), handlers=handlers))
+
+    assert forged.exception_text() == [], forged.text[:3000]
+    assert forged.leaked(world.secrets[caller]) == [], "sent to a caller who may not see it"
+    assert GENERIC_ERROR not in forged.text, f"the handler failed instead of answering: {forged.text[:3000]}"
+    if expect.outcome is Outcome.DENIED:
+        assert forged.changed == {}, "a refused call changed rows"
+        denials = forged.denials()
+        assert denials, f"the refusal was not audited (new audit events: {forged.audit})"
+        assert {d["actor_id"] for d in denials} == {world.caller_id(caller)}
+    else:
+        assert forged.denials() == [], "an allowed call was recorded as a denial"
+        if ANY not in expect.writes:
+            assert set(forged.changed) <= expect.writes, forged.changed
+        if expect.check:
+            expect.check(world)
