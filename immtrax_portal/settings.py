@@ -67,9 +67,12 @@ class Settings(BaseSettings):
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
 
-    # Targets for the staff queue's overdue markers, in business days.
-    overdue_review_business_days: int = 1
-    overdue_submitted_business_days: int = 2
+    # Targets for the staff queue's overdue markers, in business days (Monday–Friday in the
+    # program's time zone): a request waiting longer than this in that status is overdue.
+    overdue_submitted_business_days: int = Field(default=1, ge=1, le=60)
+    overdue_review_business_days: int = Field(default=1, ge=1, le=60)
+    overdue_needs_info_business_days: int = Field(default=5, ge=1, le=60)
+    business_time_zone: str = "America/Denver"
 
     @field_validator("public_url")
     @classmethod
