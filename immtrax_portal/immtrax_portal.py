@@ -13,11 +13,15 @@ from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
 from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
+from immtrax_portal.ui.pages.staff_metrics import staff_metrics_page
+from immtrax_portal.ui.pages.staff_queue import staff_queue_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
+from immtrax_portal.ui.state.staff_metrics import StaffMetricsState
+from immtrax_portal.ui.state.staff_queue import StaffQueueState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 
 
@@ -50,3 +54,7 @@ app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | im
              on_load=SessionState.load_identity)
 app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",
              on_load=open_wizard)
+app.add_page(staff_queue_page, route=routes.STAFF_QUEUE, title="Request queue | imMTrax Access Portal",
+             on_load=StaffQueueState.load)
+app.add_page(staff_metrics_page, route=routes.STAFF_METRICS, title="Queue metrics | imMTrax Access Portal",
+             on_load=StaffMetricsState.load)

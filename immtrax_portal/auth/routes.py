@@ -181,5 +181,7 @@ def auth_routes() -> list[Route]:
 
 def build_auth_app() -> Starlette:
     """A Starlette app with only the auth routes: what the tests serve, and what the Reflex
-    app's ``api_transformer`` can mount in front of itself."""
-    return Starlette(routes=auth_routes())
+    app's ``api_transformer`` can mount in front of itself. The staff CSV download shares it."""
+    from immtrax_portal.downloads.queue_csv import download_routes  # it imports client_ip from here
+
+    return Starlette(routes=auth_routes() + download_routes())

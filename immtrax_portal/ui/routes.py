@@ -26,3 +26,13 @@ def sign_in_page_url(return_to: str = DASHBOARD) -> str:
 
 def request_url(number: str) -> str:
     return f"{REQUEST}?number={quote(number)}"
+
+
+STAFF_QUEUE = "/staff/queue"
+STAFF_METRICS = "/staff/metrics"
+STAFF_QUEUE_CSV = "/staff/queue.csv"  # a server route (downloads/queue_csv.py): link with reload_document
+
+
+def with_query(path: str, query: str) -> str:
+    """``path?query``, or just ``path`` when there is no query."""
+    return f"{path}?{query}" if query else path
