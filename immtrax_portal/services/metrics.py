@@ -61,8 +61,9 @@ def _nearest_rank(fraction: float, count: int) -> int:
 
 
 def completion_times(session: Session, days: int, now: datetime) -> CompletionTimes:
-    completed_since = (AccessRequest.status == RequestStatus.COMPLETED,
-                       AccessRequest.completed_at >= now - timedelta(days=days))
+    # completed_at is written only by the move to "completed" (and never cleared), so the range
+    # alone picks the completed requests, straight from ix_access_request_completed.
+    completed_since = (AccessRequest.completed_at >= now - timedelta(days=days),)
     count = session.exec(select(sa.func.count()).select_from(AccessRequest).where(*completed_since)).one()
     if not count:
         return CompletionTimes(days, 0, None, None)

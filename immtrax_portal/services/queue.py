@@ -34,6 +34,8 @@ PAGE_SIZE = 20
 MAX_PAGE = 100_000
 MAX_SEARCH = 100
 MAX_AGE_DAYS = 3650
+MAX_PEOPLE_MATCHED = 5000
+FIRST_NUMBER_YEAR = 2020
 
 OPEN_TAB, ALL_TAB = "open", "all"
 # Tabs in the order shown: the open work first, closed requests after.
@@ -169,33 +171,40 @@ def overdue_marker(status: RequestStatus, since: datetime, cutoffs: dict[Request
 # --- Conditions ------------------------------------------------------------------------------------
 
 
-def _search_condition(search: str):
+def _search_condition(session: Session, search: str, now: datetime):
     """A request number (whole, prefix, or its last digits), or part of a name or email."""
     needle = search.strip().lower()
     if _NUMBER_PREFIX.match(needle):
         prefix = needle.upper()
         return sa.and_(AccessRequest.number >= prefix, AccessRequest.number < prefix + "~")
     if _DIGITS.match(needle):
-        return AccessRequest.number.endswith("-" + needle.zfill(6))  # type: ignore[union-attr]
+        # The sequence part of a number: one exact number per year, each found on the unique index.
+        years = range(FIRST_NUMBER_YEAR, now.year + 2)
+        return AccessRequest.number.in_([f"IMR-{year}-{needle.zfill(6)}" for year in years])  # type: ignore[union-attr]
+    return AccessRequest.subject_person_id.in_(_matching_people(session, needle))  # type: ignore[attr-defined]
+
+
+def _matching_people(session: Session, needle: str) -> list[int]:
+    """Ids of people whose name or email contains ``needle``: one scan of the person table per
+    page, shared by the counts and the page (bounded; a vaguer search should be refined)."""
     full_name = sa.func.lower(Person.first_name + " " + Person.last_name)
-    people = select(Person.id).where(sa.or_(Person.email.contains(needle, autoescape=True),  # type: ignore[union-attr]
-                                            full_name.contains(needle, autoescape=True)))
-    return AccessRequest.subject_person_id.in_(people)  # type: ignore[attr-defined]
+    return list(session.exec(
+        select(Person.id).where(sa.or_(Person.email.contains(needle, autoescape=True),  # type: ignore[union-attr]
+                                       full_name.contains(needle, autoescape=True)))
+        .limit(MAX_PEOPLE_MATCHED)))
 
 
 def _tab_condition(tab: str):
     if tab == OPEN_TAB:
         return AccessRequest.status.in_([s for s in STATUS_ORDER if s in OPEN_STATUSES])  # type: ignore[attr-defined]
     if tab == ALL_TAB:
-        return None
+        return sa.true()
     return AccessRequest.status == RequestStatus(tab)
 
 
-def filter_conditions(filters: QueueFilters, now: datetime, *, with_tab: bool = True) -> list:
-    """The WHERE terms for ``filters``; the tab's own term only when ``with_tab``."""
+def filter_conditions(session: Session, filters: QueueFilters, now: datetime) -> list:
+    """The WHERE terms of every filter but the tab (a name search looks its people up once)."""
     terms = []
-    if with_tab and (tab := _tab_condition(filters.status)) is not None:
-        terms.append(tab)
     if filters.request_type:
         terms.append(AccessRequest.request_type == RequestType(filters.request_type))
     if filters.organization_id:
@@ -203,7 +212,7 @@ def filter_conditions(filters: QueueFilters, now: datetime, *, with_tab: bool = 
     if filters.older_than_days:
         terms.append(AccessRequest.created_at < now - timedelta(days=filters.older_than_days))
     if filters.search:
-        terms.append(_search_condition(filters.search))
+        terms.append(_search_condition(session, filters.search, now))
     if filters.overdue_only:
         terms.append(overdue_condition(now))
     return terms
@@ -220,9 +229,9 @@ def _order(sort: str) -> list:
     return [AccessRequest.status_changed_at.asc(), AccessRequest.id.asc()]  # type: ignore[union-attr]
 
 
-def ordered_ids(filters: QueueFilters, now: datetime):
+def ordered_ids(filters: QueueFilters, terms: list):
     """SELECT id ... in the queue's order; joins the organization only to sort by its name."""
-    query = select(AccessRequest.id).where(*filter_conditions(filters, now))
+    query = select(AccessRequest.id).where(_tab_condition(filters.status), *terms)
     if filters.sort == "organization":
         query = query.join(Organization, Organization.id == AccessRequest.organization_id)
     return query.order_by(*_order(filters.sort))
@@ -231,11 +240,11 @@ def ordered_ids(filters: QueueFilters, now: datetime):
 # --- Reading ----------------------------------------------------------------------------------------
 
 
-def tab_counts(session: Session, filters: QueueFilters, now: datetime) -> dict[str, int]:
-    """Counts per tab under every filter but the tab itself: one GROUP BY status."""
+def tab_counts(session: Session, terms: list) -> dict[str, int]:
+    """Counts per tab under the other filters' ``terms``: one GROUP BY status."""
     grouped = session.exec(
         select(AccessRequest.status, sa.func.count())
-        .where(*filter_conditions(filters, now, with_tab=False))
+        .where(*terms)
         .group_by(AccessRequest.status)
     ).all()
     per_status = {str(getattr(status, "value", status)): count for status, count in grouped}
@@ -269,10 +278,16 @@ def _display_rows(session: Session, ids: list[int], now: datetime) -> list[Queue
             number=number, type_label=RequestType(kind).label, person=f"{first} {last}", email=email,
             organization=org, status=status.value, status_label=status.label,
             submitted=created.strftime("%Y-%m-%d"), waiting_since=since.strftime("%Y-%m-%d %H:%M UTC"),
-            waited=(f"{waited} business day{'s' if waited != 1 else ''}" if status.is_open else "closed"),
+            waited=_waited_text(waited) if status.is_open else "closed",
             overdue=overdue_marker(status, since, cutoffs) if status.is_open else "",
         ))
     return rows
+
+
+def _waited_text(business_days: int) -> str:
+    if business_days == 0:
+        return "under 1 business day"
+    return f"{business_days} business day{'s' if business_days != 1 else ''}"
 
 
 def queue_page(actor: Actor, filters: QueueFilters, now: datetime | None = None) -> QueuePage:
@@ -280,11 +295,12 @@ def queue_page(actor: Actor, filters: QueueFilters, now: datetime | None = None)
     require_staff(actor)
     now = now or utcnow()
     with session_scope() as session:
-        counts = tab_counts(session, filters, now)
+        terms = filter_conditions(session, filters, now)
+        counts = tab_counts(session, terms)
         total = counts[filters.status]
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(filters.page, pages)
-        ids = list(session.exec(ordered_ids(filters, now).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        ids = list(session.exec(ordered_ids(filters, terms).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
         rows = _display_rows(session, ids, now)
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages,
                      filters=filters.with_changes(page=page))
@@ -314,14 +330,14 @@ def export_rows(filters: QueueFilters, now: datetime | None = None) -> Iterator[
                AccessRequest.created_at, AccessRequest.status_changed_at, AccessRequest.completed_at)
         .join(Person, Person.id == AccessRequest.subject_person_id)
         .join(Organization, Organization.id == AccessRequest.organization_id)
-        .where(*filter_conditions(filters, now))
         .order_by(*_order(filters.sort))
         .execution_options(yield_per=EXPORT_BATCH)
     )
     stamp = "%Y-%m-%d %H:%M"
     with session_scope() as session:
+        terms = [_tab_condition(filters.status), *filter_conditions(session, filters, now)]
         for (number, kind, status, org, code, first, last, email, created, since,
-             completed) in session.exec(query):
+             completed) in session.exec(query.where(*terms)):
             status = RequestStatus(status)
             yield [number, RequestType(kind).label, status.label, org, code, f"{first} {last}", email,
                    created.strftime(stamp), since.strftime(stamp),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.ui import theme
+from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import notice, page_frame, section
 from immtrax_portal.ui.state.request_detail import RequestDetailState as S
@@ -109,6 +109,7 @@ def _notes() -> rx.Component:
 def request_detail_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Request ", S.number, style={"font_size": "2rem", "color": theme.NAVY}),
+        rx.cond(S.is_staff, rx.el.p(rx.el.a("Back to the request queue", href=routes.STAFF_QUEUE))),
         rx.cond(S.problem != "", notice(rx.el.p(S.problem, style={"margin": "0"}), role="alert")),
         rx.cond(S.done_message != "", notice(rx.el.p(S.done_message, style={"margin": "0"}),
                                              tone="info", role="status")),

@@ -92,7 +92,8 @@ def staff_metrics_page() -> rx.Component:
                 section("Time to completion", _completion(), id="completion"),
                 section("Requests per week", _weekly_chart(), id="weekly"),
                 section("Export", rx.el.p(
-                    rx.link("Download the open queue as CSV", href=M.open_export_href, reload_document=True),
+                    rx.link("Download the open queue as CSV", href=M.open_export_href, reload_document=True,
+                            style={"text_decoration": "underline"}),
                     ". To export other requests, filter the queue first and use its export button."),
                     id="export"),
             ),

@@ -119,8 +119,9 @@ def _filters() -> rx.Component:
 
 def _row(row) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(rx.link(rx.el.strong(row["number"]), href="/request?number=" + row["number"].to(str)),
-                 style=_CELL),
+        rx.el.td(rx.link(rx.el.strong(row["number"]), href="/request?number=" + row["number"].to(str),
+                         style={"text_decoration": "underline"}),
+                 style={**_CELL, "white_space": "nowrap"}),
         rx.el.td(row["type_label"], style=_CELL),
         rx.el.td(rx.el.span(row["person"], style={"display": "block"}),
                  rx.el.span(row["email"], style={"color": theme.MUTED, "font_size": "0.95rem",
