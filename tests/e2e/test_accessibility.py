@@ -36,6 +36,10 @@ def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
         ("demo-supervisor-two-orgs", "/dashboard", "Welcome, Dana Whitfield"),
         ("demo-staff", "/dashboard", "Welcome, Pat O'Connor"),
         ("demo-admin", "/admin/staff", "Program staff"),
+        ("demo-staff", "/staff/queue", "Request queue"),
+        ("demo-staff", "/staff/queue?status=all", "Request queue"),
+        ("demo-staff", "/staff/metrics", "Queue metrics"),
+        ("demo-staff", "/request?number=IMR-2026-000003", "Request IMR-2026-000003"),
         ("demo-applicant", "/admin/staff", "You are not allowed to open that page"),
     ],
 )

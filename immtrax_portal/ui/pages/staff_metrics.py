@@ -22,6 +22,12 @@ _TABLE = {"width": "100%", "border_collapse": "collapse"}
 _CAPTION = {"text_align": "left", "font_weight": "700", "padding": "0.4rem 0", "font_size": "1.05rem"}
 
 
+def _scrolls(table: rx.Component, label: str) -> rx.Component:
+    """A wide table scrolls inside its own focusable region on a phone, never the page."""
+    return rx.el.div(table, style={"overflow_x": "auto", "max_width": "100%"}, tab_index=0,
+                     role="region", aria_label=label)
+
+
 def _count_table(caption: str, first_header: str, rows) -> rx.Component:
     return rx.el.table(
         rx.el.caption(caption, style=_CAPTION),
@@ -89,8 +95,10 @@ def staff_metrics_page() -> rx.Component:
                     card("By status", _count_table("Requests by status", "Status", M.by_status)),
                     card("By type", _count_table("Requests by type", "Type", M.by_type)),
                 ),
-                section("Time to completion", _completion(), id="completion"),
-                section("Requests per week", _weekly_chart(), id="weekly"),
+                section("Time to completion", _scrolls(_completion(), "Time to completion table"),
+                        id="completion"),
+                section("Requests per week", _scrolls(_weekly_chart(), "Requests per week chart"),
+                        id="weekly"),
                 section("Export", rx.el.p(
                     rx.link("Download the open queue as CSV", href=M.open_export_href, reload_document=True,
                             style={"text_decoration": "underline"}),
