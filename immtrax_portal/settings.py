@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     overdue_needs_info_business_days: int = Field(default=5, ge=1, le=60)
     business_time_zone: str = "America/Denver"
 
+    @field_validator("business_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as unknown:
+            raise ValueError(f"unknown time zone {value!r} (use a name like America/Denver)") from unknown
+        return value
+
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:

@@ -72,7 +72,7 @@ def _fields(session, request: AccessRequest, subject: Person, org: Organization)
         ("Submitted by", f"{submitter.full_name} ({submitter.email})" if submitter else ""),
         ("Submitted", request.created_at.strftime(_STAMP)),
         ("In this status since", request.status_changed_at.strftime(_STAMP)),
-        ("Completed", request.completed_at.strftime(_STAMP) if request.completed_at else ""),
+        ("Completed on", request.completed_at.strftime(_STAMP) if request.completed_at else ""),
         ("Agreement signed", f"{signed[0].signed_at.strftime(_STAMP)} by {signed[0].typed_name}, "
                              f"version {signed[1]}" if signed else ""),
     ]

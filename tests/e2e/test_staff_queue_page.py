@@ -60,7 +60,8 @@ def test_staff_filter_search_open_a_request_and_add_a_note(portal, page_at):
     # Open it and add an internal note.
     main.get_by_role("link", name="IMR-2026-000002").click()
     main.get_by_role("heading", name="Request IMR-2026-000002").wait_for()
-    main.get_by_role("textbox", name="Add an internal note").fill("Phoned Laurel Pediatrics: start date confirmed.")
+    note_box = main.get_by_role("textbox", name="Add an internal note")
+    note_box.fill("Phoned Laurel Pediatrics: start date confirmed.")
     main.get_by_role("button", name="Save note").click()
     main.get_by_text("Note saved. Only program staff can see it.").wait_for()
     notes = main.get_by_role("region", name="Internal notes (program staff only)")

@@ -39,3 +39,13 @@ def test_the_cutoff_works_from_utc_input():
 ])
 def test_business_days_waited_counts_weekdays_only(since, now, waited):
     assert business_days_waited(mt(since), mt(now), "America/Denver") == waited
+
+
+def test_an_unknown_business_time_zone_is_refused_at_start_up(monkeypatch):
+    from pydantic import ValidationError
+
+    from immtrax_portal.settings import Settings
+
+    monkeypatch.setenv("IMMTRAX_BUSINESS_TIME_ZONE", "Mars/Olympus_Mons")
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Settings()
