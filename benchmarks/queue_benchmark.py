@@ -58,8 +58,8 @@ def fill(url: str, count: int, now: datetime) -> None:
     statuses, weights = list(STATUS_WEIGHTS), list(STATUS_WEIGHTS.values())
     with engine.begin() as connection:
         connection.execute(sa.insert(Organization.__table__), [
-            {"name": f"Provider {n:03d} {rng.choice(LAST)} Clinic", "code": f"ORG-{n:04d}", "city": "Helena",
-             "active": True, "created_at": now} for n in range(ORGANIZATIONS)])
+            {"name": f"Provider {n:03d} {rng.choice(LAST)} Clinic", "code": f"ORG-{n:04d}",
+             "city": "Helena", "active": True, "created_at": now} for n in range(ORGANIZATIONS)])
         connection.execute(sa.insert(Person.__table__), [{
             "email": "supervisor@bench.example", "first_name": "Sam", "last_name": "Supervisor", "phone": "",
             "job_title": "", "is_staff": False, "is_admin": False, "created_at": now}])
@@ -75,7 +75,8 @@ def fill(url: str, count: int, now: datetime) -> None:
                            "first_name": first, "last_name": last, "phone": "", "job_title": "Nurse",
                            "is_staff": False, "is_admin": False, "created_at": now})
         with engine.begin() as connection:
-            first_id = connection.execute(sa.select(sa.func.coalesce(sa.func.max(Person.id), 0))).scalar_one() + 1
+            highest = connection.execute(sa.select(sa.func.coalesce(sa.func.max(Person.id), 0))).scalar_one()
+            first_id = highest + 1
             connection.execute(sa.insert(Person.__table__), people)
             for offset in range(size):
                 n = start + offset
@@ -85,8 +86,9 @@ def fill(url: str, count: int, now: datetime) -> None:
                     created = now - timedelta(minutes=rng.randrange(0, 20 * 24 * 60))
                 since = min(now, created + timedelta(minutes=rng.randrange(0, 5 * 24 * 60)))
                 requests.append({
-                    "number": f"IMR-{created.year}-{n + 1:06d}", "request_type": rng.choice(list(RequestType)).value,
-                    "status": status.value, "organization_id": rng.choice(org_ids), "submitter_id": submitter,
+                    "number": f"IMR-{created.year}-{n + 1:06d}",
+                    "request_type": rng.choice(list(RequestType)).value, "status": status.value,
+                    "organization_id": rng.choice(org_ids), "submitter_id": submitter,
                     "subject_person_id": first_id + offset, "access_level": AccessLevel.RECORD_MAINTENANCE.value,
                     "job_title": "Nurse", "phone": "", "reason": "", "note": "", "rejection_reason": "",
                     "immtrax_username": "", "version": 1, "idempotency_key": uuid.uuid4().hex,
