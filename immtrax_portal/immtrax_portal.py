@@ -8,7 +8,6 @@ from immtrax_portal import query_counter
 from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.background_jobs import background_jobs_lifespan
 from immtrax_portal.db import get_engine
-from immtrax_portal.downloads import download_routes
 from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.settings import get_settings
@@ -23,6 +22,8 @@ from immtrax_portal.ui.pages.organizations import organization_page, organizatio
 from immtrax_portal.ui.pages.request_detail import request_detail_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
 from immtrax_portal.ui.pages.signed_agreement import signed_agreement_page
+from immtrax_portal.ui.pages.staff_metrics import staff_metrics_page
+from immtrax_portal.ui.pages.staff_queue import staff_queue_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.agreement import AgreementState
@@ -33,6 +34,8 @@ from immtrax_portal.ui.state.organizations import OrganizationsState, Organizati
 from immtrax_portal.ui.state.request_detail import RequestDetailState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
+from immtrax_portal.ui.state.staff_metrics import StaffMetricsState
+from immtrax_portal.ui.state.staff_queue import StaffQueueState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
 
@@ -48,7 +51,7 @@ def _refuse_outdated_database() -> None:
 def _front_routes():
     """The sign-in and download routes, and the benchmark's query counter when it is switched on."""
     extra = [query_counter.route()] if get_settings().debug_query_counter else []
-    return build_auth_app([*download_routes(), *extra])
+    return build_auth_app(extra)
 
 
 app = rx.App(
@@ -92,3 +95,7 @@ app.add_page(organization_page, route=routes.STAFF_ORGANIZATION,
              title="Organization | imMTrax Access Portal", on_load=OrganizationState.load)
 app.add_page(org_import_page, route=routes.STAFF_ORGANIZATION_IMPORT,
              title="Import organizations | imMTrax Access Portal", on_load=OrgImportState.load)
+app.add_page(staff_queue_page, route=routes.STAFF_QUEUE, title="Request queue | imMTrax Access Portal",
+             on_load=StaffQueueState.load)
+app.add_page(staff_metrics_page, route=routes.STAFF_METRICS, title="Queue metrics | imMTrax Access Portal",
+             on_load=StaffMetricsState.load)

@@ -83,9 +83,23 @@ class Settings(BaseSettings):
     rate_limit_invitation_per_person: int = Field(default=10, ge=0)
     rate_limit_invitation_per_ip: int = Field(default=30, ge=0)
 
-    # Targets for the staff queue's overdue markers, in business days.
-    overdue_review_business_days: int = 1
-    overdue_submitted_business_days: int = 2
+    # Targets for the staff queue's overdue markers, in business days (Monday–Friday in the
+    # program's time zone): a request waiting longer than this in that status is overdue.
+    overdue_submitted_business_days: int = Field(default=1, ge=1, le=60)
+    overdue_review_business_days: int = Field(default=1, ge=1, le=60)
+    overdue_needs_info_business_days: int = Field(default=5, ge=1, le=60)
+    business_time_zone: str = "America/Denver"
+
+    @field_validator("business_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as unknown:
+            raise ValueError(f"unknown time zone {value!r} (use a name like America/Denver)") from unknown
+        return value
 
     @field_validator("public_url")
     @classmethod

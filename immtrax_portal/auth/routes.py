@@ -197,11 +197,13 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
 
 
 def build_auth_app(extra_routes: list[Route] | tuple[Route, ...] = ()) -> Starlette:
-    """A Starlette app with the auth routes (and any other server routes given): what the tests
-    serve, and what the Reflex app's ``api_transformer`` mounts in front of itself. Its middleware
-    puts the security headers on every HTTP response of the port, Reflex's pages and assets
-    included; a database that cannot be reached gets a plain 503 page."""
-    return Starlette(routes=[*auth_routes(), *extra_routes],
+    """A Starlette app with the auth and download routes (and any other server routes given): what
+    the tests serve, and what the Reflex app's ``api_transformer`` mounts in front of itself. Its
+    middleware puts the security headers on every HTTP response of the port, Reflex's pages and
+    assets included; a database that cannot be reached gets a plain 503 page."""
+    from immtrax_portal.downloads import download_routes
+
+    return Starlette(routes=[*auth_routes(), *download_routes(), *extra_routes],
                      middleware=[Middleware(SecurityHeadersMiddleware)],
                      exception_handlers={sa_exc.DBAPIError: database_unavailable,
                                          sa_exc.DisconnectionError: database_unavailable,

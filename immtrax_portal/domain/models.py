@@ -140,6 +140,11 @@ class AccessRequest(SQLModel, table=True):
         sa.Index("ix_access_request_org_status", "organization_id", "status"),
         sa.Index("ix_access_request_subject_org", "subject_person_id", "organization_id"),
         sa.Index("ix_access_request_type_created", "request_type", "created_at"),
+        # The staff queue: a status tab ordered by how long it has waited, the newest-first and
+        # per-week views, and the completion metrics (see services/queue.py and the benchmark).
+        sa.Index("ix_access_request_status_waiting", "status", "status_changed_at", "id"),
+        sa.Index("ix_access_request_created", "created_at", "id"),
+        sa.Index("ix_access_request_completed", "completed_at"),
         # At most one open request per person and organization, even under concurrent submits.
         sa.Index(
             "uq_access_request_open_subject_org", "subject_person_id", "organization_id",
@@ -348,3 +353,16 @@ class WizardDraft(SQLModel, table=True):
     supervisor_id: int = Field(foreign_key="person.id", unique=True)
     data: str = Field(default="{}", sa_column=Column(sa.Text, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class StaffNote(SQLModel, table=True):
+    """An internal note on a request: program staff write and read them; nobody else ever does."""
+
+    __tablename__ = "staff_note"
+    __table_args__ = (sa.Index("ix_staff_note_request_time", "request_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id")
+    author_id: int = Field(foreign_key="person.id")
+    body: str = Field(sa_column=Column(sa.Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

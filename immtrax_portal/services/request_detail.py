@@ -7,10 +7,22 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.models import AccessRequest, AuditEvent, Organization, OutboundEmail, Person
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    AgreementSignature,
+    AgreementVersion,
+    AuditEvent,
+    Organization,
+    OutboundEmail,
+    Person,
+)
 from immtrax_portal.domain.permissions import Actor, NotAllowed, may_view_request
-from immtrax_portal.domain.workflow import Action, legal_actions
-from immtrax_portal.services.request_actions import may_act
+from immtrax_portal.domain.workflow import Action, IllegalTransition, legal_actions
+from immtrax_portal.services.request_actions import ActionInput, act_on_request, may_act
+from immtrax_portal.services.staff_notes import NOTE_ADDED, notes_of
+
+STAFF_ONLY_EVENTS = frozenset({NOTE_ADDED})
+_STAMP = "%Y-%m-%d %H:%M UTC"
 
 ACTION_LABELS = {
     Action.QUEUE_FOR_REVIEW: "Start review",
@@ -34,9 +46,18 @@ class RequestDetail:
     timeline: list[dict[str, str]]
     emails: list[dict[str, str]]
     actions: list[dict[str, str]]
+    notes: list[dict[str, str]]
 
 
-def _fields(request: AccessRequest, subject: Person, org: Organization) -> list[dict[str, str]]:
+def _fields(session, request: AccessRequest, subject: Person, org: Organization) -> list[dict[str, str]]:
+    submitter = session.get(Person, request.submitter_id)
+    former = (session.get(Organization, request.former_organization_id)
+              if request.former_organization_id else None)
+    signed = session.exec(
+        select(AgreementSignature, AgreementVersion.label)
+        .join(AgreementVersion, AgreementVersion.id == AgreementSignature.agreement_version_id)
+        .where(AgreementSignature.request_id == request.id)
+    ).first()
     rows = [
         ("Request", request.number), ("Type", request.request_type.label),
         ("Status", request.status.label), ("Organization", org.name),
@@ -47,7 +68,13 @@ def _fields(request: AccessRequest, subject: Person, org: Organization) -> list[
         ("Last day", request.last_day.isoformat() if request.last_day else ""),
         ("Reason", request.reason), ("Note", request.note),
         ("Rejection reason", request.rejection_reason), ("imMTrax username", request.immtrax_username),
-        ("Submitted", request.created_at.strftime("%Y-%m-%d %H:%M UTC")),
+        ("Former organization", former.name if former else ""),
+        ("Submitted by", f"{submitter.full_name} ({submitter.email})" if submitter else ""),
+        ("Submitted", request.created_at.strftime(_STAMP)),
+        ("In this status since", request.status_changed_at.strftime(_STAMP)),
+        ("Completed on", request.completed_at.strftime(_STAMP) if request.completed_at else ""),
+        ("Agreement signed", f"{signed[0].signed_at.strftime(_STAMP)} by {signed[0].typed_name}, "
+                             f"version {signed[1]}" if signed else ""),
     ]
     return [{"label": label, "value": value} for label, value in rows if value]
 
@@ -85,13 +112,29 @@ def request_detail(actor: Actor, number: str) -> RequestDetail:
                      "what": e.action.replace("_", " "),
                      "move": f"{e.from_status or ''} → {e.to_status}" if e.to_status else "",
                      "reason": e.reason}
-                    for e, first, last in events]
+                    for e, first, last in events
+                    if actor.is_program_staff or e.action not in STAFF_ONLY_EVENTS]
         emails = []
         if actor.is_program_staff:
             emails = [{"to": m.to_address, "subject": m.subject, "status": m.status.value,
-                       "when": m.created_at.strftime("%Y-%m-%d %H:%M UTC")}
+                       "when": m.created_at.strftime(_STAMP),
+                       "detail": (f"sent {m.sent_at.strftime(_STAMP)}" if m.sent_at
+                                  else f"{m.attempts} attempts, last error: {m.last_error}" if m.last_error
+                                  else "")}
                       for m in session.exec(select(OutboundEmail)
                                             .where(OutboundEmail.request_id == request.id)
                                             .order_by(OutboundEmail.id))]  # type: ignore[arg-type]
-        return RequestDetail(request.id, request.version, _fields(request, subject, org), timeline,
-                             emails, _allowed_actions(actor, request))
+        fields = _fields(session, request, subject, org)
+    notes = [n.as_dict() for n in notes_of(actor, request.id)] if actor.is_program_staff else []
+    return RequestDetail(request.id, request.version, fields, timeline, emails,
+                         _allowed_actions(actor, request), notes)
+
+
+def take_action(actor: Actor, request_id: int, given: ActionInput, *, credentials_sent: bool,
+                source_ip: str = "") -> AccessRequest:
+    """An action from the request page. Provisioning also needs "login credentials sent" ticked:
+    the portal never sends credentials itself, so staff confirm they did."""
+    if given.action == Action.PROVISION and not credentials_sent:
+        raise IllegalTransition("Tick \"Login credentials sent\" once you have sent them; the portal "
+                                "does not send credentials itself.")
+    return act_on_request(actor, request_id, given, source_ip=source_ip)

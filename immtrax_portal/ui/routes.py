@@ -52,3 +52,11 @@ def wizard_prefill_url(request_type: str, organization_id: int | str, person_id:
     every parameter against the supervisor's own roster before using it."""
     return f"{WIZARD}?type={quote(str(request_type))}&org={quote(str(organization_id))}" \
            f"&person={quote(str(person_id))}"
+STAFF_QUEUE = "/staff/queue"
+STAFF_METRICS = "/staff/metrics"
+STAFF_QUEUE_CSV = "/staff/queue.csv"  # a server route (downloads/queue_csv.py): link with reload_document
+
+
+def with_query(path: str, query: str) -> str:
+    """``path?query``, or just ``path`` when there is no query."""
+    return f"{path}?{query}" if query else path

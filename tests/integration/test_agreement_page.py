@@ -23,7 +23,6 @@ from immtrax_portal.domain.models import (
     OutboundEmail,
     Person,
 )
-from immtrax_portal.downloads import download_routes
 from immtrax_portal.services import agreements
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.reminders import resend_invitation
@@ -291,7 +290,7 @@ def test_the_supervisor_cannot_read_the_applicants_signed_agreement(world, signe
 
 @pytest.fixture
 def http():
-    return TestClient(build_auth_app(download_routes()), follow_redirects=False)
+    return TestClient(build_auth_app(), follow_redirects=False)
 
 
 def test_the_signer_downloads_the_pdf_and_others_are_refused(world, signed, http):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.ui import theme
+from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import notice, page_frame, section
 from immtrax_portal.ui.components.live_status import live_status
@@ -35,7 +35,18 @@ def _action_form() -> rx.Component:
         )),
         rx.cond(a["needs_username"] != "", rx.fragment(
             rx.el.label("imMTrax username", html_for="action-username", style={"font_weight": "700"}),
-            rx.el.input(id="action-username", name="username", auto_complete="off", style=_INPUT),
+            rx.el.input(id="action-username", name="username", auto_complete="off", required=True,
+                        style=_INPUT),
+            rx.el.div(
+                rx.el.input(type="checkbox", id="action-credentials-sent", name="credentials_sent",
+                            required=True, aria_describedby="action-credentials-hint",
+                            style={"width": "1.4rem", "height": "1.4rem", "margin": "0.1rem 0 0"}),
+                rx.el.label(rx.el.strong("Login credentials sent"),
+                            rx.el.span(" to the user, outside the portal", id="action-credentials-hint"),
+                            html_for="action-credentials-sent"),
+                style={"display": "flex", "gap": "0.6rem", "align_items": "flex-start",
+                       "margin": "0 0 0.9rem", "min_height": "44px"},
+            ),
         )),
         rx.el.button(a["label"], type="submit", class_name="portal-button"),
         on_submit=S.submit_action,
@@ -68,10 +79,39 @@ def _timeline() -> rx.Component:
     )
 
 
+def _notes() -> rx.Component:
+    """Internal notes: rendered only for program staff, and filled only for them by the server."""
+    return section(
+        "Internal notes (program staff only)",
+        rx.el.p("Supervisors and applicants never see these notes.", style={"color": theme.MUTED}),
+        rx.cond(S.notes.length() > 0,  # type: ignore[attr-defined]
+                rx.el.ul(rx.foreach(S.notes, lambda n: rx.el.li(
+                    rx.el.p(rx.el.strong(n["author"]), " · ", n["when"], style={"margin": "0"}),
+                    rx.el.p(n["body"], style={"margin": "0.2rem 0 0", "white_space": "pre-wrap"}),
+                    style={"margin_bottom": "0.75rem"},
+                )), style={"list_style": "none", "padding": "0"}),
+                rx.el.p("No notes yet.")),
+        rx.cond(S.note_problem != "", notice(rx.el.p(S.note_problem, style={"margin": "0"}), role="alert")),
+        rx.cond(S.note_message != "", rx.el.p(S.note_message, role="status", style={"font_weight": "700"})),
+        rx.el.form(
+            rx.el.label("Add an internal note", html_for="staff-note", style={"font_weight": "700"}),
+            rx.el.textarea(id="staff-note", name="note", rows=3, max_length=2000, required=True,
+                           style=_INPUT),
+            rx.el.button("Save note", type="submit", class_name="portal-button"),
+            on_submit=S.save_note,
+            reset_on_submit=True,
+            key=S.note_form_key,
+            aria_label="Add an internal note",
+        ),
+        id="notes",
+    )
+
+
 def request_detail_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Request ", S.number, style={"font_size": "2rem", "color": theme.NAVY}),
         live_status(S),
+        rx.cond(S.is_staff, rx.el.p(rx.el.a("Back to the request queue", href=routes.STAFF_QUEUE))),
         rx.cond(S.problem != "", notice(rx.el.p(S.problem, style={"margin": "0"}), role="alert")),
         rx.cond(S.done_message != "", notice(rx.el.p(S.done_message, style={"margin": "0"}),
                                              tone="info", role="status")),
@@ -82,8 +122,11 @@ def request_detail_page() -> rx.Component:
             section("History", _timeline(), id="history"),
             rx.cond(S.emails.length() > 0, section("Emails", rx.el.ul(  # type: ignore[attr-defined]
                 rx.foreach(S.emails, lambda m: rx.el.li(m["when"], " · ", m["to"], " · ", m["subject"],
-                                                        " · ", rx.el.strong(m["status"])))),
+                                                        " · ", rx.el.strong(m["status"]),
+                                                        rx.cond(m["detail"] != "",
+                                                                rx.el.span(" (", m["detail"], ")"))))),
                 id="emails")),
+            rx.cond(S.is_staff, _notes()),
         )),
         header_actions=(account_actions(),),
     )

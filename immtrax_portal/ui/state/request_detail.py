@@ -7,9 +7,10 @@ import reflex as rx
 from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services.change_feed import Scope
-from immtrax_portal.services.request_actions import ActionInput, act_on_request
-from immtrax_portal.services.request_detail import request_detail
+from immtrax_portal.services.request_actions import ActionInput
+from immtrax_portal.services.request_detail import request_detail, take_action
 from immtrax_portal.services.request_store import RequestChanged
+from immtrax_portal.services.staff_notes import NOTE_MAX, add_note
 from immtrax_portal.ui.state.live import LiveUpdates
 from immtrax_portal.ui.state.session import SessionState
 
@@ -20,6 +21,10 @@ class RequestDetailState(LiveUpdates, SessionState):
     timeline: list[dict[str, str]] = []
     emails: list[dict[str, str]] = []
     actions: list[dict[str, str]] = []
+    notes: list[dict[str, str]] = []
+    note_problem: str = ""
+    note_message: str = ""
+    note_form_key: int = 0
     chosen: str = ""
     problem: str = ""
     done_message: str = ""
@@ -33,6 +38,7 @@ class RequestDetailState(LiveUpdates, SessionState):
             return outcome
         self.number = self.router.url.query_parameters.get("number", "")[:20]
         self.chosen, self.problem, self.done_message = "", "", ""
+        self.note_problem, self.note_message = "", ""
         self._show(outcome)
         return RequestDetailState.watch_live
 
@@ -53,13 +59,13 @@ class RequestDetailState(LiveUpdates, SessionState):
             detail = request_detail(actor, self.number)
         except NotAllowed as refused:
             self._deny(actor, "request.view", str(refused), number=self.number)
-            self.fields, self.timeline, self.emails, self.actions = [], [], [], []
+            self.fields, self.timeline, self.emails, self.actions, self.notes = [], [], [], [], []
             self._request_id, self._seen_version = 0, 0
             self.problem = str(refused)
             return
         self._request_id, self._seen_version = detail.id, detail.version
         self.fields, self.timeline, self.emails = detail.fields, detail.timeline, detail.emails
-        self.actions = detail.actions
+        self.actions, self.notes = detail.actions, detail.notes
 
     @rx.event
     def choose(self, action: str):
@@ -74,7 +80,8 @@ class RequestDetailState(LiveUpdates, SessionState):
             given = ActionInput(action=action, expected_version=self._seen_version,
                                 reason=str(form.get("text", ""))[:2000],
                                 immtrax_username=str(form.get("username", ""))[:100])
-            act_on_request(actor, self._request_id, given, source_ip=self._client_ip())
+            take_action(actor, self._request_id, given, source_ip=self._client_ip(),
+                        credentials_sent=str(form.get("credentials_sent", "")).lower() in ("on", "true", "1"))
         except NotAllowed as refused:
             self._deny(self._current_actor(), "request.act", str(refused), number=self.number)
             self.problem = str(refused)
@@ -88,4 +95,27 @@ class RequestDetailState(LiveUpdates, SessionState):
             return
         self.chosen, self.problem = "", ""
         self.done_message = "Done. The request and its history below are up to date."
+        self._show(actor)
+
+    @rx.event
+    def save_note(self, form: dict):
+        """Staff only: add an internal note to the request on screen (re-checked in the service)."""
+        self.note_problem, self.note_message = "", ""
+        try:
+            actor = self._require_actor("request.add_note")  # records an anonymous caller itself
+        except NotAllowed as refused:
+            self.note_problem = str(refused)
+            return
+        try:
+            add_note(actor, self._request_id, str(form.get("note", ""))[:NOTE_MAX],
+                     source_ip=self._client_ip())
+        except NotAllowed as refused:
+            self._deny(actor, "request.add_note", str(refused), number=self.number)
+            self.note_problem = str(refused)
+            return
+        except ValueError as empty:
+            self.note_problem = str(empty)
+            return
+        self.note_message = "Note saved. Only program staff can see it."
+        self.note_form_key += 1
         self._show(actor)

@@ -19,7 +19,7 @@ from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.signed_agreements import agreement_pdf
-from immtrax_portal.ui import routes
+from immtrax_portal.ui import routes as ui_routes
 
 
 def _record_refusal(person, request: Request, signature_id: int, reason: str) -> None:
@@ -35,7 +35,7 @@ def signed_agreement_pdf(request: Request) -> Response:
     signature_id = request.path_params["signature_id"]
     person = sessions.person_from_cookie_header(request.headers.get("cookie"))
     if person is None:
-        return RedirectResponse(routes.sign_in_page_url(request.url.path), status_code=303)
+        return RedirectResponse(ui_routes.sign_in_page_url(request.url.path), status_code=303)
     try:
         pdf = agreement_pdf(signature_id, person.id)
     except NotAllowed as refused:
@@ -48,6 +48,6 @@ def signed_agreement_pdf(request: Request) -> Response:
     })
 
 
-def download_routes() -> list[Route]:
-    return [Route(f"{routes.SIGNED_AGREEMENT_PDF}/{{signature_id:int}}.pdf", signed_agreement_pdf,
+def routes() -> list[Route]:
+    return [Route(f"{ui_routes.SIGNED_AGREEMENT_PDF}/{{signature_id:int}}.pdf", signed_agreement_pdf,
                   methods=["GET"])]

@@ -1,0 +1,13 @@
+"""Files the portal hands out over plain HTTP routes beside the sign-in routes (not the websocket):
+the staff queue as CSV and a signed agreement as PDF. Each route re-checks the session cookie."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+
+def download_routes() -> list[Route]:
+    # Imported here: the download modules use helpers from auth.routes, which mounts these routes.
+    from immtrax_portal.downloads import queue_csv, signed_agreement
+
+    return [*queue_csv.routes(), *signed_agreement.routes()]
