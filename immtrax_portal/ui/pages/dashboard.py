@@ -118,9 +118,22 @@ def _roster_part() -> rx.Component:
     )
 
 
+def _staff_tools() -> rx.Component:
+    """Where program staff go from here: the full queue and the pages around it."""
+    links = [("Work the request queue", routes.STAFF_QUEUE), ("Queue metrics", routes.STAFF_METRICS),
+             ("Organizations and supervisors", routes.STAFF_ORGANIZATIONS),
+             ("Outgoing mail", routes.MAILBOX)]
+    return rx.el.nav(
+        *[rx.el.a(text, href=href, class_name="portal-button secondary") for text, href in links],
+        aria_label="Program staff pages",
+        style={"display": "flex", "flex_wrap": "wrap", "gap": "0.75rem", "margin": "0.5rem 0 1rem"},
+    )
+
+
 def _staff_part() -> rx.Component:
     return section(
         "Open requests (program queue)",
+        _staff_tools(),
         rx.el.p(D.queue_total, " open requests.", style={"color": theme.MUTED}),
         request_table("Open requests across all organizations", D.queue_rows,
                       empty_text="The queue is empty."),

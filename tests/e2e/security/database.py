@@ -17,6 +17,9 @@ from dataclasses import dataclass
 VOLATILE_COLUMNS = {"web_session": {"last_seen_at"}}
 # The audit log is expected to grow (denials); it is checked row by row instead.
 AUDIT_TABLE = "audit_event"
+# What recording a refusal itself writes: the audit chain's head moves with every event, and a
+# rate-limited call counts the attempt. Neither is an effect of the refused action.
+BOOKKEEPING_TABLES = {AUDIT_TABLE, "audit_chain_head", "rate_limit_counter"}
 
 
 def sqlite_path(database_url: str) -> str:
@@ -72,9 +75,10 @@ def _table_state(conn: sqlite3.Connection, table: str) -> TableState:
 
 
 def snapshot(path: str) -> Snapshot:
-    """Row count and checksum of every table except the audit log, and the audit log's last id."""
+    """Row count and checksum of every table except the audit log's bookkeeping, and the audit
+    log's last id."""
     with connect(path) as conn:
-        tables = {t: _table_state(conn, t) for t in _tables(conn) if t != AUDIT_TABLE}
+        tables = {t: _table_state(conn, t) for t in _tables(conn) if t not in BOOKKEEPING_TABLES}
         last = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {AUDIT_TABLE}").fetchone()[0]
     return Snapshot(tables, last)
 
