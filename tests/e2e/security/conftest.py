@@ -13,7 +13,7 @@ from tests.e2e.security.world import CALLERS, add_fixtures, compute_secrets, loa
 @pytest.fixture(scope="session")
 def world(portal, portal_env):
     url = portal_env["IMMTRAX_DATABASE_URL"]
-    world = load_world(portal, database.sqlite_path(url))
+    world = load_world(portal, url)
     add_fixtures(url, world)
     compute_secrets(world)
     cookies = {subject: session_cookie(portal, subject) for subject in set(CALLERS.values()) if subject}

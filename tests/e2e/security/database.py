@@ -1,16 +1,16 @@
-"""Reading the running portal's SQLite file directly: row snapshots and new audit events.
+"""Reading the running portal's database directly (SQLite or PostgreSQL): row snapshots and new
+audit events.
 
-The harness never trusts the app to say what it did: it reads the database file the portal
-writes (``portal_env["IMMTRAX_DATABASE_URL"]``) before and after every forged call.
+The harness never trusts the app to say what it did: it reads the database the portal writes
+(``portal_env["IMMTRAX_DATABASE_URL"]``) before and after every forged call.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
+
+import sqlalchemy as sa
 
 # Columns that honest reads touch, which are not an action: the session's idle clock is written by
 # any authenticated event at most once a minute (auth/sessions.LAST_SEEN_WRITE_INTERVAL).
@@ -22,17 +22,26 @@ AUDIT_TABLE = "audit_event"
 BOOKKEEPING_TABLES = {AUDIT_TABLE, "audit_chain_head", "rate_limit_counter"}
 
 
-def sqlite_path(database_url: str) -> str:
-    if not database_url.startswith("sqlite:///"):
-        raise ValueError(f"the forged-event harness reads an SQLite file, not {database_url}")
-    return database_url.removeprefix("sqlite:///")
+def _engine(url: str) -> sa.Engine:
+    if url not in _ENGINES:
+        _ENGINES[url] = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    return _ENGINES[url]
 
 
-@contextmanager
-def connect(path: str) -> Iterator[sqlite3.Connection]:
-    with closing(sqlite3.connect(path, timeout=30)) as conn:
-        conn.row_factory = sqlite3.Row
-        yield conn
+_ENGINES: dict[str, sa.Engine] = {}
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith("postgresql")
+
+
+def _named(sql: str, params: tuple) -> tuple[sa.TextClause, dict]:
+    """Callers write "?" placeholders; SQLAlchemy's text() wants names, on either database."""
+    parts = sql.split("?")
+    if len(parts) - 1 != len(params):
+        raise ValueError(f"{len(params)} parameters for {len(parts) - 1} placeholders")
+    named = parts[0] + "".join(f":p{i}{part}" for i, part in enumerate(parts[1:]))
+    return sa.text(named), {f"p{i}": value for i, value in enumerate(params)}
 
 
 @dataclass(frozen=True)
@@ -57,44 +66,43 @@ class Snapshot:
         return changed
 
 
-def _tables(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+def _tables(conn: sa.Connection) -> list[str]:
+    return sorted(sa.inspect(conn).get_table_names())
 
 
-def _table_state(conn: sqlite3.Connection, table: str) -> TableState:
-    columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')
-               if r[1] not in VOLATILE_COLUMNS.get(table, set())]
+def _table_state(conn: sa.Connection, table: str) -> TableState:
+    inspector = sa.inspect(conn)
+    columns = [c["name"] for c in inspector.get_columns(table)
+               if c["name"] not in VOLATILE_COLUMNS.get(table, set())]
+    order = inspector.get_pk_constraint(table)["constrained_columns"] or columns
     digest = hashlib.sha256()
     rows = 0
     select = ", ".join(f'"{c}"' for c in columns)
-    for row in conn.execute(f'SELECT {select} FROM "{table}" ORDER BY rowid'):
+    for row in conn.execute(sa.text(f'SELECT {select} FROM "{table}" ORDER BY '
+                                    + ", ".join(f'"{c}"' for c in order))):
         digest.update(repr(tuple(row)).encode())
         rows += 1
     return TableState(rows, digest.hexdigest())
 
 
-def snapshot(path: str) -> Snapshot:
+def snapshot(url: str) -> Snapshot:
     """Row count and checksum of every table except the audit log's bookkeeping, and the audit
     log's last id."""
-    with connect(path) as conn:
+    with _engine(url).connect() as conn:
         tables = {t: _table_state(conn, t) for t in _tables(conn) if t not in BOOKKEEPING_TABLES}
-        last = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {AUDIT_TABLE}").fetchone()[0]
+        last = conn.execute(sa.text(f"SELECT COALESCE(MAX(id), 0) FROM {AUDIT_TABLE}")).scalar_one()
     return Snapshot(tables, last)
 
 
-def audit_events_after(path: str, audit_id: int) -> list[dict]:
-    with connect(path) as conn:
-        return [dict(r) for r in conn.execute(
-            f"SELECT * FROM {AUDIT_TABLE} WHERE id > ? ORDER BY id", (audit_id,))]
+def audit_events_after(url: str, audit_id: int) -> list[dict]:
+    return query(url, f"SELECT * FROM {AUDIT_TABLE} WHERE id > ? ORDER BY id", audit_id)
 
 
-def query(path: str, sql: str, *params) -> list[dict]:
-    with connect(path) as conn:
-        return [dict(r) for r in conn.execute(sql, params)]
+def query(url: str, sql: str, *params) -> list[dict]:
+    with _engine(url).connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(*_named(sql, params))]
 
 
-def execute(path: str, sql: str, *params) -> None:
-    with connect(path) as conn:
-        conn.execute(sql, params)
-        conn.commit()
+def execute(url: str, sql: str, *params) -> None:
+    with _engine(url).begin() as conn:
+        conn.execute(*_named(sql, params))

@@ -40,7 +40,9 @@ def raw_session_id(cookie: str) -> str:
 
 def age_session(db: str, cookie: str, how: str) -> None:
     """Make the session expired by its absolute limit, or idle beyond the idle limit."""
-    long_ago = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    when = datetime.now(UTC) - timedelta(days=2)
+    # SQLite keeps the app's text form; PostgreSQL takes the timestamp itself.
+    long_ago = when if database.is_postgres(db) else when.strftime("%Y-%m-%d %H:%M:%S.%f")
     column = "expires_at" if how == "expired" else "last_seen_at"
     database.execute(db, f"UPDATE web_session SET {column} = ? WHERE id_hash = ?", long_ago,
                      hash_of(raw_session_id(cookie)))
