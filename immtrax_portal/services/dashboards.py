@@ -64,8 +64,9 @@ WAITING_ON = {
 }
 
 
-def _rows(session: Session, condition, page: int) -> RequestPage:
-    """One page of rows matching ``condition``, newest change first (ix_*_created indexes)."""
+def _page_of_requests(session: Session, condition, page: int) -> tuple[list, int, int, int]:
+    """(request, first name, last name, organization) rows of one page matching ``condition``,
+    newest change first, with the total and the page numbers clamped to what exists."""
     subject = aliased(Person)
     total = session.exec(select(sa.func.count()).select_from(AccessRequest).where(condition)).one()
     pages = max(1, -(-total // PAGE_SIZE))
@@ -79,6 +80,12 @@ def _rows(session: Session, condition, page: int) -> RequestPage:
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
+    return listed, total, page, pages
+
+
+def _rows(session: Session, condition, page: int) -> RequestPage:
+    """One page of rows matching ``condition``, newest change first (ix_*_created indexes)."""
+    listed, total, page, pages = _page_of_requests(session, condition, page)
     rows = [
         RequestRow(
             id=request.id, number=request.number, type_label=request.request_type.label,
@@ -172,19 +179,7 @@ def _may_resend(actor: Actor, request: AccessRequest) -> bool:
 
 
 def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, page: int) -> TrackedPage:
-    subject = aliased(Person)
-    total = session.exec(select(sa.func.count()).select_from(AccessRequest).where(condition)).one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, page), pages)
-    listed = session.exec(
-        select(AccessRequest, subject.first_name, subject.last_name, Organization.name)
-        .join(subject, subject.id == AccessRequest.subject_person_id)
-        .join(Organization, Organization.id == AccessRequest.organization_id)
-        .where(condition)
-        .order_by(AccessRequest.updated_at.desc(), AccessRequest.id.desc())  # type: ignore[union-attr]
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
+    listed, total, page, pages = _page_of_requests(session, condition, page)
     ids = [request.id for request, *_ in listed]
     questions, endings = _questions_and_endings(session, ids)
     invitations = _open_invitations(session, ids) if viewer == Viewer.APPLICANT else {}
