@@ -17,6 +17,10 @@ from dataclasses import dataclass
 VOLATILE_COLUMNS = {"web_session": {"last_seen_at"}}
 # The audit log is expected to grow (denials); it is checked row by row instead.
 AUDIT_TABLE = "audit_event"
+# Not compared either: the audit chain's head moves with every audit event (it is the log's running
+# hash), and rate-limit counters count attempts, refused ones included (that is what stops guessing
+# invitation links). A refused call may write both; the refusal itself is checked in the audit log.
+NOT_COMPARED = {"audit_chain_head", "rate_limit_counter"}
 
 
 def sqlite_path(database_url: str) -> str:
@@ -72,9 +76,12 @@ def _table_state(conn: sqlite3.Connection, table: str) -> TableState:
 
 
 def snapshot(path: str) -> Snapshot:
-    """Row count and checksum of every table except the audit log, and the audit log's last id."""
+    """Row count and checksum of every table except the audit log (with its chain head) and
+    the rate-limit counters, and
+    the audit log's last id."""
     with connect(path) as conn:
-        tables = {t: _table_state(conn, t) for t in _tables(conn) if t != AUDIT_TABLE}
+        tables = {t: _table_state(conn, t) for t in _tables(conn)
+                  if t != AUDIT_TABLE and t not in NOT_COMPARED}
         last = conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {AUDIT_TABLE}").fetchone()[0]
     return Snapshot(tables, last)
 
