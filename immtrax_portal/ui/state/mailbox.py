@@ -46,12 +46,17 @@ class MailboxState(SessionState):
         self.rows = [{k: str(v) for k, v in row.items()} for row in rows]
 
     def _reader(self, action: str) -> Actor | None:
+        """The caller if they may read mail now; a refusal is audited whatever the tab shows
+        (``_require_actor`` records an anonymous caller itself)."""
         try:
             actor = self._require_actor(action)
+        except NotAllowed as refused:
+            self.problem = str(refused)
+            return None
+        try:
             mailbox.require_mailbox_reader(actor)
         except NotAllowed as refused:
-            if self.signed_in:
-                self._deny(self._current_actor(), action, str(refused))
+            self._deny(actor, action, str(refused))
             self.problem = str(refused)
             return None
         return actor

@@ -36,7 +36,7 @@ from typing import Any
 
 from immtrax_portal.ui import routes
 from tests.e2e.security import database
-from tests.e2e.security.world import EMAILS, SPARE_PERSON, SPARE_STAFF, World
+from tests.e2e.security.world import EMAILS, ROBIN, SPARE_PERSON, SPARE_STAFF, World
 
 Builder = Any  # a value, or a function of the World that returns it
 ANY = "*"
@@ -152,6 +152,44 @@ def admins(allowed: Expect) -> dict[str, Expect]:
     return {**everyone(deny()), "admin": allowed}
 
 
+def agreement_page(token_of: Callable[[World], str]) -> Callable[[World], str]:
+    return lambda w: f"{routes.AGREEMENT}/{token_of(w)}"
+
+
+# A well-formed link no invitation has: what a caller who was never sent a link can aim at.
+UNKNOWN_LINK = f"{routes.AGREEMENT}/{'x' * 43}"
+SIGNED_FORM = {"form": {"typed_name": "Jordan Tall Bull", **{f"ack-{i}": "on" for i in range(20)}}}
+
+
+def own_request_of(email: str) -> Callable[[World], str]:
+    """The first request about ``email`` (the demo applicant's own BFC request)."""
+    def number(w: World) -> str:
+        rows = database.query(w.db, "SELECT r.number FROM access_request r JOIN person p ON "
+                              "p.id = r.subject_person_id WHERE p.email = ? ORDER BY r.id", email)
+        return rows[0]["number"]
+    return number
+
+
+JORDANS_OWN = own_request_of(EMAILS["demo-applicant"])
+ASK_ABOUT_KAI = ("DashboardState.ask_cancel", {"number": "IMR-2026-000002"})   # Dana's, at LPD
+
+
+def organization_form(code: str) -> Callable[[World], dict]:
+    """The organization's own fields, as its edit form submits them: saving them changes nothing."""
+    def form(w: World) -> dict:
+        (row,) = database.query(w.db, "SELECT code, name, city, active FROM organization WHERE code = ?",
+                                code)
+        return {"form": {"code": row["code"], "name": row["name"], "city": row["city"],
+                         "active": "on" if row["active"] else ""}}
+    return form
+
+
+def staff_only(allowed: Expect | None = None) -> dict[str, Expect]:
+    """Program staff pages: everyone else refused (and recorded)."""
+    allowed = allowed or allow()
+    return {**everyone(deny()), "staff": allowed, "admin": allowed}
+
+
 # --- The table ------------------------------------------------------------------------------------
 
 CASES: dict[str, Case] = {
@@ -247,6 +285,118 @@ CASES: dict[str, Case] = {
     "WizardState.keep_editing": case(routes.WIZARD, **supervisors(allow())),
     "WizardState.cancel_request": case(routes.WIZARD, **supervisors(allow(DRAFT))),
     "WizardState.start_over": case(routes.WIZARD, **supervisors(allow())),
+
+    # Dashboard, live: the watcher re-derives the caller from the cookie and re-reads only what
+    # that caller's page shows; without a session it stops at once (nothing read, nothing written).
+    "DashboardState.watch_live": case(routes.DASHBOARD, **everyone(allow())),
+    "DashboardState.next_my_page": case(routes.DASHBOARD, **signed_in(allow())),
+    "DashboardState.previous_my_page": case(routes.DASHBOARD, **signed_in(allow())),
+    "DashboardState.turn_roster_page": case(
+        routes.DASHBOARD, {"organization_id": org("BFC-0101"), "delta": 1},
+        anonymous=deny(), applicant=deny(), supervisor=allow(), supervisor_other_org=deny(),
+        supervisor_self=allow(payload={"organization_id": org("BCH-0303"), "delta": 1}),  # his own roster
+        staff=deny(), admin=deny()),
+    # Asking only opens the confirmation for a request on the caller's own dashboard (a number that
+    # is not there is refused and recorded); confirm_cancel is where the service decides.
+    "DashboardState.ask_cancel": case(
+        routes.DASHBOARD, {"number": "IMR-2026-000002"},
+        anonymous=deny(), applicant=deny(), supervisor=allow(), supervisor_other_org=deny(),
+        supervisor_self=allow(payload={"number": lambda w: w.about_marcus}),   # asks; cannot confirm
+        staff=deny(), admin=deny()),
+    "DashboardState.confirm_cancel": case(
+        routes.DASHBOARD,
+        anonymous=deny(),
+        # The applicant's own request is on his dashboard, but only its submitter may cancel it.
+        applicant=deny(prelude=[("DashboardState.ask_cancel", {"number": JORDANS_OWN})]),
+        supervisor=allow(ANY, prelude=[("DashboardState.ask_cancel",
+                                        {"number": lambda w: w.dashboard_cancels})],
+                         check=status_of(lambda w: w.dashboard_cancels, "cancelled")),
+        # Asking about a request not on their dashboard was refused (and recorded): nothing awaits
+        # confirmation, so confirming changes nothing.
+        supervisor_other_org=allow(prelude=[ASK_ABOUT_KAI]),
+        supervisor_self=deny(prelude=[("DashboardState.ask_cancel", {"number": lambda w: w.about_marcus})]),
+        staff=allow(prelude=[ASK_ABOUT_KAI]), admin=allow(prelude=[ASK_ABOUT_KAI])),
+    "DashboardState.keep_request": case(routes.DASHBOARD, **everyone(allow())),  # clears the tab's question
+    "DashboardState.resend": case(
+        routes.DASHBOARD, {"number": lambda w: w.dana_resends},
+        anonymous=deny(), applicant=deny(payload={"number": JORDANS_OWN}),
+        supervisor=allow(ANY), supervisor_other_org=deny(),
+        supervisor_self=deny(payload={"number": lambda w: w.about_marcus}),
+        staff=deny(), admin=deny()),     # not on their dashboard (staff resend from the queue's tools)
+
+    # A request's page, live: only that request, re-checked for the caller on every re-read.
+    "RequestDetailState.watch_live": case(request_page("IMR-2026-000002"), **everyone(allow())),
+    "RequestDetailState.save_note": case(
+        request_page("IMR-2026-000002"), {"form": {"note": "harness note"}},
+        **{**staff_only(),
+           "staff": allow("staff_note", page=request_page(lambda w: w.for_staff)),
+           "admin": allow("staff_note", page=request_page(lambda w: w.for_admin))}),
+
+    # Staff queue and metrics.
+    "StaffQueueState.load": case(routes.STAFF_QUEUE, **staff_only()),
+    "StaffQueueState.apply_filters": case(routes.STAFF_QUEUE, {"form": {"status": "all", "q": "Harness"}},
+                                          **staff_only()),
+    "StaffMetricsState.load": case(routes.STAFF_METRICS, **staff_only()),
+
+    # The invitation link's page. Opening only reads; a link shows its invitee's name to whoever
+    # holds it (it was emailed to them), so callers with no business there aim at an unknown link.
+    "AgreementState.load": case(
+        agreement_page(lambda w: w.sage_token),
+        **{**everyone(allow()), "anonymous": allow(page=UNKNOWN_LINK),
+           "applicant": allow(page=agreement_page(lambda w: w.jordan_token)),
+           "supervisor_other_org": allow(page=UNKNOWN_LINK), "supervisor_self": allow(page=UNKNOWN_LINK)}),
+    "AgreementState.sign": case(
+        agreement_page(lambda w: w.sage_token), SIGNED_FORM,
+        anonymous=deny(page=UNKNOWN_LINK),                        # "your session has ended"
+        applicant=allow(ANY, page=agreement_page(lambda w: w.jordan_token),     # the invitee signs
+                        check=status_of(lambda w: w.jordan_signs, "in_review")),
+        supervisor=deny(),                                        # wrong_identity: Sage's link
+        supervisor_other_org=deny(page=UNKNOWN_LINK), supervisor_self=deny(page=UNKNOWN_LINK),
+        staff=deny(), admin=deny()),
+    "SignedAgreementState.load": case(
+        lambda w: routes.signed_agreement_url("IMR-2026-000002"),   # Kai Morningstar's, signed
+        anonymous=deny(), applicant=deny(),
+        supervisor=deny(),                      # submitted it; only the signer and staff see it
+        supervisor_other_org=deny(),
+        supervisor_self=allow(page=lambda w: routes.signed_agreement_url(w.about_marcus)),  # his own
+        staff=allow(), admin=allow()),
+
+    # The outgoing-mail page: with an SMTP server configured, program staff only.
+    "MailboxState.load": case(routes.MAILBOX, **staff_only()),
+    "MailboxState.turn_page": case(routes.MAILBOX, {"delta": 1}, **staff_only()),
+    "MailboxState.open_email": case(routes.MAILBOX, {"email_id": "1"}, **staff_only()),
+    "MailboxState.close_email": case(routes.MAILBOX, **everyone(allow())),   # clears the tab only
+
+    # Organizations: program staff only.
+    "OrganizationsState.load": case(routes.STAFF_ORGANIZATIONS, **staff_only()),
+    "OrganizationsState.search": case(routes.STAFF_ORGANIZATIONS, {"form": {"q": "Boz"}}, **staff_only()),
+    "OrganizationsState.clear_search": case(routes.STAFF_ORGANIZATIONS, **staff_only()),
+    "OrganizationsState.next_page": case(routes.STAFF_ORGANIZATIONS, **staff_only()),
+    "OrganizationsState.previous_page": case(routes.STAFF_ORGANIZATIONS, **staff_only()),
+    "OrganizationState.load": case(lambda w: routes.organization_url(w.org["BCH-0303"]), **staff_only()),
+    "OrganizationState.save": case(   # staff save Missoula's own fields again: "Nothing changed."
+        lambda w: routes.organization_url(w.org["MVP-0404"]), organization_form("MVP-0404"),
+        **staff_only(allow("organization"))),
+    "OrganizationState.link_supervisor": case(   # Robin already supervises Bozeman: told so
+        lambda w: routes.organization_url(w.org["BCH-0303"]),
+        {"form": {"email": ROBIN, "first_name": "Robin", "last_name": "Reed"}},
+        **staff_only(allow("person", "supervisor_link"))),
+    "OrganizationState.ask_unlink": case(
+        lambda w: routes.organization_url(w.org["BCH-0303"]), {"person_id": person(ROBIN)}, **staff_only()),
+    "OrganizationState.cancel_unlink": case(
+        lambda w: routes.organization_url(w.org["BCH-0303"]), **everyone(allow())),   # clears the tab only
+    "OrganizationState.unlink_supervisor": case(   # staff aim at someone who supervises nothing there
+        lambda w: routes.organization_url(w.org["BCH-0303"]), {"person_id": person(SPARE_PERSON)},
+        **staff_only(allow("supervisor_link"))),
+    "OrgImportState.load": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+    "OrgImportState.preview_file": case(routes.STAFF_ORGANIZATION_IMPORT, {"files": []}, **staff_only()),
+    "OrgImportState.confirm_import": case(routes.STAFF_ORGANIZATION_IMPORT, {"fingerprint": "0" * 64},
+                                          **staff_only()),   # staff: no previewed file, nothing imported
+    "OrgImportState.discard_preview": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+    "OrgImportState.next_rows_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+    "OrgImportState.previous_rows_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+    "OrgImportState.next_errors_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+    "OrgImportState.previous_errors_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
 }
 
 # Reflex's own handlers, present in every Reflex app; the app defines none of them.

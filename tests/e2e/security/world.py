@@ -19,8 +19,9 @@ from sqlmodel import select
 from immtrax_portal.db import session_scope
 from immtrax_portal.demo_data import _advance
 from immtrax_portal.domain.enums import AccessLevel, RequestType, Role
-from immtrax_portal.domain.models import Person, SupervisorLink
+from immtrax_portal.domain.models import AccessRequest, Person, SupervisorLink
 from immtrax_portal.domain.workflow import Action
+from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.requests import RequestDraft, submit_request
 from tests.e2e.security import database
 from tests.support.databases import use_database
@@ -52,6 +53,16 @@ ROBIN = "robin.reed@bozemanhealth.example"          # second supervisor of BCH
 SPARE_PERSON = "quinn.spare@mt.example"              # signed in once, not staff: admin adds them
 SPARE_STAFF = "riley.spare@mt.example"              # staff, not admin: admin removes them
 MARCUS = EMAILS["demo-supervisor-one-org"]
+JORDAN = EMAILS["demo-applicant"]
+SAGE = "sage.harness@laurelpeds.example"
+
+
+def invitation_token(request_id: int, email: str) -> str:
+    """A fresh invitation link for a fixture request (the emailed one is revoked): the harness
+    needs the token itself, which the portal stores only as a hash."""
+    with session_scope() as session:
+        _, token = issue_invitation(session, session.get(AccessRequest, request_id), email)
+    return token
 
 
 def session_cookie(portal: str, subject: str) -> str:
@@ -76,6 +87,11 @@ class World:
     for_staff: str = ""                # number: in_review at BCH, staff asks a question
     for_admin: str = ""                # number: in_review at BCH, admin asks a question
     dana_cancels: str = ""             # number: Dana's own awaiting_agreement request at LPD
+    dashboard_cancels: str = ""        # number: Dana's own awaiting_agreement at BFC, dashboard cancel
+    dana_resends: str = ""             # number: Dana's own awaiting_agreement at BFC, invitation resent
+    jordan_signs: str = ""             # number: Dana's request at LPD about Jordan, whose link he signs
+    jordan_token: str = ""             # invitation link token: the applicant (Jordan) signs it, at LPD
+    sage_token: str = ""               # invitation link token for Sage at LPD: nobody signed in is Sage
 
     def id_of(self, subject: str) -> int:
         return self.person[EMAILS[subject]]
@@ -118,6 +134,18 @@ def add_fixtures(database_url: str, world: World) -> None:
             _advance(request_id, [Action.SIGN_AGREEMENT], None, Role.APPLICANT)
         cancels = submit_request(dana, _new_access(lpd, "Wren", "Harness", "wren.harness@laurelpeds.example"),
                                  "harness-dana-cancels-00000")
+        bfc = world.org["BFC-0101"]
+        dashboard_cancels, dana_resends, jordan_signs, sage = (
+            submit_request(dana, _new_access(org_id, first, last, email), f"harness-{tag}-0000000000")
+            for org_id, first, last, email, tag in (
+                (bfc, "Fern", "Harness", "fern.harness@billingsclinic.example", "dashboard-cancels"),
+                (bfc, "Moss", "Harness", "moss.harness@billingsclinic.example", "dana-resends"),
+                (lpd, "Jordan", "Tall Bull", JORDAN, "jordan-signs"),
+                (lpd, "Sage", "Harness", SAGE, "sage-invited")))
+        world.jordan_token = invitation_token(jordan_signs.id, JORDAN)
+        world.sage_token = invitation_token(sage.id, SAGE)
+        world.dashboard_cancels, world.dana_resends = dashboard_cancels.number, dana_resends.number
+        world.jordan_signs = jordan_signs.number
         world.about_marcus, world.for_staff = about.number, for_staff.number
         world.for_admin, world.dana_cancels = for_admin.number, cancels.number
         with session_scope() as session:
