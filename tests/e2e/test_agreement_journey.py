@@ -12,7 +12,15 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from immtrax_portal.db import session_scope
+from immtrax_portal.demo_identities import DEMO_IDENTITIES
+from immtrax_portal.domain.models import Organization, Person
+from immtrax_portal.domain.workflow import Action
+from immtrax_portal.services.actors import load_actor
+from immtrax_portal.services.request_actions import ActionInput, act_on_request
+from immtrax_portal.services.requests import open_request_for
 from tests.e2e.conftest import save_screenshot, sign_in_as
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import (
@@ -25,10 +33,28 @@ from tests.e2e.test_wizard_journeys import (
     radio,
     request_numbered,
 )
+from tests.support.databases import use_database
 
 pytestmark = pytest.mark.e2e
 
 JORDAN, JORDAN_EMAIL = "demo-applicant", "jordan.tallbull@billingsclinic.example"
+
+
+@pytest.fixture
+def jordan_free_at_laurel(portal_env):
+    """No open request about Jordan at Laurel Pediatrics (other suites may leave one): Dana cancels
+    it through the portal's own service, as she would from her dashboard."""
+    with use_database(portal_env["IMMTRAX_DATABASE_URL"]):
+        with session_scope() as session:
+            dana_email = next(i.email for i in DEMO_IDENTITIES if i.subject == DANA)
+            dana = session.exec(select(Person).where(Person.email == dana_email)).one()
+            jordan = session.exec(select(Person).where(Person.email == JORDAN_EMAIL)).one()
+            laurel = session.exec(select(Organization).where(Organization.code == "LPD-0202")).one()
+            open_request = open_request_for(session, jordan.id, laurel.id)
+            actor = load_actor(session, dana.id)
+        if open_request is not None:
+            act_on_request(actor, open_request.id, ActionInput(Action.CANCEL, open_request.version,
+                                                               reason="Cleared for the agreement journey."))
 
 
 def invitation_link(mail_server, number: str, timeout_s: float = 30) -> str:
@@ -72,7 +98,7 @@ def submit_new_access_for_jordan(page, portal) -> str:
 
 
 def test_the_applicant_signs_from_the_emailed_link_and_the_supervisor_sees_it(
-        portal, page_at, mail_server, database):  # noqa: F811
+        portal, page_at, mail_server, database, jordan_free_at_laurel):  # noqa: F811
     supervisor = page_at(1280)
     number = submit_new_access_for_jordan(supervisor, portal)
     supervisor.goto(f"{portal}/request?number={number}")
