@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from immtrax_portal.domain.models import AuditChainHead, AuditEvent
@@ -66,9 +67,17 @@ def _claim_next_link(connection: Connection) -> tuple[int, str]:
                .returning(_head.c.last_seq, _head.c.last_hash))
     row = connection.execute(advance).first()
     if row is None:  # a database built without the migration (create_all): start the chain
-        connection.execute(_head.insert().values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH))
+        _start_chain(connection)
         row = connection.execute(advance).first()
     return int(row.last_seq), row.last_hash
+
+
+def _start_chain(connection: Connection) -> None:
+    """Insert the genesis head unless a concurrent first writer already did (it then waits for
+    that writer's commit and inserts nothing, instead of failing on the primary key)."""
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    connection.execute(dialect_insert(_head).values(id=HEAD_ID, last_seq=0, last_hash=GENESIS_HASH)
+                       .on_conflict_do_nothing(index_elements=["id"]))
 
 
 def link_event(connection: Connection, event: AuditEvent) -> None:

@@ -75,10 +75,10 @@ class MailboxState(SessionState):
         actor = self._reader("mailbox.open_email")
         if actor is None:
             return None
-        try:
-            detail = mailbox.email_detail(actor, int(str(email_id)[:12]))
-        except ValueError:
-            detail = None
+        wanted = str(email_id)[:12]
+        # Ids are 32-bit on PostgreSQL: anything outside is no email at all, not a database error.
+        number = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
+        detail = mailbox.email_detail(actor, number) if 0 < number < 2**31 else None
         if detail is None:
             self.problem, self.opened, self.opened_links = "There is no such email.", {}, []
             return None
