@@ -49,17 +49,10 @@ class MailboxState(SessionState):
         """The caller if they may read mail now; a refusal is audited whatever the tab shows
         (``_require_actor`` records an anonymous caller itself)."""
         try:
-            actor = self._require_actor(action)
+            return self._require_allowed(action, mailbox.require_mailbox_reader)
         except NotAllowed as refused:
             self.problem = str(refused)
             return None
-        try:
-            mailbox.require_mailbox_reader(actor)
-        except NotAllowed as refused:
-            self._deny(actor, action, str(refused))
-            self.problem = str(refused)
-            return None
-        return actor
 
     @rx.event
     def turn_page(self, delta: int):

@@ -7,6 +7,7 @@ nothing cached in state is proof of identity. Vars without a leading underscore 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import reflex as rx
 
@@ -88,6 +89,17 @@ class SessionState(rx.State):
         if actor is None:
             self._deny(None, action, "not signed in")
             raise NotAllowed("Your session has ended. Sign in again to continue.")
+        return actor
+
+    def _require_allowed(self, action: str, check: Callable[[Actor], None]) -> Actor:
+        """The caller, if ``check`` (a service's permission rule, raising NotAllowed) lets them do
+        ``action`` now; otherwise NotAllowed, with the refusal in the audit log either way."""
+        actor = self._require_actor(action)
+        try:
+            check(actor)
+        except NotAllowed as refused:
+            self._deny(actor, action, str(refused))
+            raise
         return actor
 
     def _show_identity(self, actor: Actor | None, person: Person | None) -> None:

@@ -90,14 +90,8 @@ class StaffQueueState(SessionState):
     def apply_filters(self, form: dict):
         """The filter form: go to the URL that holds the chosen filters (back to page 1)."""
         try:
-            actor = self._require_actor("queue.filter")  # records an anonymous caller itself
+            self._require_allowed("queue.filter", require_staff)
         except NotAllowed as refused:
-            self.error = str(refused)
-            return None
-        try:
-            require_staff(actor)
-        except NotAllowed as refused:
-            self._deny(actor, "queue.filter", str(refused))
             self.error = str(refused)
             return None
         chosen = {k: str(form.get(k, ""))[:120] for k in _QUERY_KEYS if k != "page"}
