@@ -14,6 +14,7 @@ from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.pages.agreement import agreement_page
+from immtrax_portal.ui.pages.agreement_versions import agreement_versions_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
 from immtrax_portal.ui.pages.landing import landing_page
 from immtrax_portal.ui.pages.mailbox import mailbox_page
@@ -27,6 +28,7 @@ from immtrax_portal.ui.pages.staff_queue import staff_queue_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
 from immtrax_portal.ui.state.agreement import AgreementState
+from immtrax_portal.ui.state.agreement_versions import AgreementVersionsState
 from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.mailbox import MailboxState
 from immtrax_portal.ui.state.org_import import OrgImportState
@@ -99,3 +101,5 @@ app.add_page(staff_queue_page, route=routes.STAFF_QUEUE, title="Request queue | 
              on_load=StaffQueueState.load)
 app.add_page(staff_metrics_page, route=routes.STAFF_METRICS, title="Queue metrics | imMTrax Access Portal",
              on_load=StaffMetricsState.load)
+app.add_page(agreement_versions_page, route=routes.STAFF_AGREEMENTS,
+             title="User Agreement versions | imMTrax Access Portal", on_load=AgreementVersionsState.load)

@@ -226,7 +226,7 @@ class AgreementSignature(SQLModel, table=True):
     request_id: int = Field(foreign_key="access_request.id", unique=True)
     invitation_id: int = Field(foreign_key="invitation.id")
     person_id: int = Field(foreign_key="person.id", index=True)
-    agreement_version_id: int = Field(foreign_key="agreement_version.id")
+    agreement_version_id: int = Field(foreign_key="agreement_version.id", index=True)
     text_hash: str = Field(max_length=64)
     typed_name: str = Field(max_length=200)
     acknowledgements: str = Field(sa_column=Column(sa.Text, nullable=False))

@@ -29,7 +29,8 @@ def text_hash(body: str) -> str:
 
 def current_agreement(session: Session) -> AgreementVersion | None:
     return session.exec(
-        select(AgreementVersion).order_by(AgreementVersion.published_at.desc())  # type: ignore[union-attr]
+        select(AgreementVersion).order_by(AgreementVersion.published_at.desc(),  # type: ignore[union-attr]
+                                          AgreementVersion.id.desc())  # type: ignore[union-attr]
     ).first()
 
 

@@ -18,6 +18,7 @@ SIGNED_AGREEMENT_PDF = "/downloads/signed-agreement"
 STAFF_ORGANIZATIONS = "/staff/organizations"
 STAFF_ORGANIZATION = "/staff/organization"
 STAFF_ORGANIZATION_IMPORT = "/staff/organizations/import"
+STAFF_AGREEMENTS = "/staff/agreements"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:

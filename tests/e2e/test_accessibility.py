@@ -47,6 +47,7 @@ def test_public_pages_pass_wcag_21_aa(portal, page_at, path, width):
         ("demo-staff", "/staff/organizations", "Organizations"),
         ("demo-staff", "/staff/organization?id=1", "Billings Family Clinic (BFC-0101)"),
         ("demo-staff", "/staff/organizations/import", "Import organizations"),
+        ("demo-staff", "/staff/agreements", "User Agreement versions"),
     ],
 )
 def test_signed_in_pages_pass_wcag_21_aa(portal, page_at, subject, path, heading):

@@ -31,7 +31,11 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import agreements
-from immtrax_portal.services.agreement_admin import AgreementRefused, publish_agreement
+from immtrax_portal.services.agreement_admin import (
+    AgreementRefused,
+    list_agreement_versions,
+    publish_agreement,
+)
 from immtrax_portal.services.reminders import (
     expire_overdue_invitations,
     resend_invitation,
@@ -389,19 +393,20 @@ def test_expiry_moves_the_request_to_expired_and_tells_the_supervisor_and_resend
 # --- Agreement versions ----------------------------------------------------------------------------
 
 
-def test_an_admin_publishes_a_new_version_and_a_page_showing_the_old_one_must_reload(world, invited):
+def test_staff_publish_a_new_version_and_a_page_showing_the_old_one_must_reload(world, invited):
     _, token, nora = invited
     shown = open_invitation(token)
-    with pytest.raises(NotAllowed):
-        publish_agreement(actor(world.users["staff"]), "2026-2", "T", "Body", ["Yes"])
-    admin = actor(world.users["admin"])
+    for outsider in (nora, world.sam):
+        with pytest.raises(NotAllowed):
+            publish_agreement(actor(outsider), "2026-2", "T", "Body", ["Yes"])
+    staff = actor(world.users["staff"])
     with pytest.raises(AgreementRefused) as bad:
-        publish_agreement(admin, "bad label!", "", "  ", [])
+        publish_agreement(staff, "bad label!", "", "  ", [])
     assert set(bad.value.problems) == {"label", "title", "body", "acknowledgements"}
     with pytest.raises(AgreementRefused) as taken:
-        publish_agreement(admin, "2026-1", "Title", "Body", ["I agree."])
+        publish_agreement(staff, "2026-1", "Title", "Body", ["I agree."])
     assert "label" in taken.value.problems
-    version = publish_agreement(admin, "2026-2", "imMTrax User Agreement", "New text.\r\nLine two.  ",
+    version = publish_agreement(staff, "2026-2", "imMTrax User Agreement", "New text.\r\nLine two.  ",
                                 ["I agree.", "I will keep it confidential."])
     assert version.body == "New text.\nLine two." and version.text_hash == agreements.text_hash(version.body)
     assert len(session_events("publish_agreement")) == 1
@@ -412,6 +417,19 @@ def test_an_admin_publishes_a_new_version_and_a_page_showing_the_old_one_must_re
     sign(token, nora, acknowledged=[0, 1], agreement_version_id=fresh.agreement_version_id)
     with session_scope() as session:
         assert session.exec(select(AgreementSignature.agreement_version_id)).one() == version.id
+    listed = list_agreement_versions(staff)
+    assert [(r.label, r.current, r.signature_count) for r in listed.rows] == [("2026-2", True, 1),
+                                                                               ("2026-1", False, 0)]
+    assert listed.rows[0].published_by == "Pat Staff"
+
+
+def test_an_admin_publishes_too_and_control_characters_are_refused(world):
+    admin = actor(world.users["admin"])
+    with pytest.raises(AgreementRefused) as bad:
+        publish_agreement(admin, "2026-3", "Title\x00", "Text with a NUL\x00 in it", ["I agree.\x07"])
+    assert set(bad.value.problems) == {"title", "body", "acknowledgements"}
+    assert "control characters" in bad.value.problems["body"]
+    assert publish_agreement(admin, "2026-3", "Title", "Text", ["I agree."]).label == "2026-3"
 
 
 # --- The signed agreement afterwards -----------------------------------------------------------------

@@ -101,6 +101,42 @@ def text_area(name: str, label: str, value: Var, on_change, error: Var, *, hint:
     )
 
 
+def error_of(errors: Var, name: str) -> Var:
+    """The message for ``name`` in a ``{field: message}`` dict var, or ""."""
+    return errors.get(name, "").to(str)
+
+
+def _plain_control(tag, name: str, hint: str, default: Var, error: Var, revision: Var, style: dict,
+                   field_width: str = "", **props) -> rx.Component:
+    """Label, hint and error around an uncontrolled control, read from the submitted form;
+    ``revision`` redraws it from ``default`` after a load or a failed submit."""
+    return rx.el.div(
+        rx.el.label(props.pop("label"), html_for=field_id(name), style=LABEL_STYLE),
+        rx.el.p(hint, id=f"{field_id(name)}-hint", style=HINT_STYLE) if hint else rx.fragment(),
+        field_error(name, error),
+        tag(id=field_id(name), name=name, default_value=default, key=revision,
+            aria_invalid=rx.cond(error != "", "true", "false"),
+            aria_describedby=_described_by(name, hint, error), style=style, **props),
+        style={**_field_style(error), **({"max_width": field_width} if field_width else {})},
+    )
+
+
+def plain_field(name: str, label: str, default: Var | str, errors: Var, revision: Var, *, hint: str = "",
+                input_type: str = "text", width: str = "100%", autocomplete: str = "off"
+                ) -> rx.Component:
+    error = error_of(errors, name)
+    return _plain_control(rx.el.input, name, hint, default, error, revision, _input_style(error, width),
+                          label=label, type=input_type, auto_complete=autocomplete)
+
+
+def plain_text_area(name: str, label: str, default: Var | str, errors: Var, revision: Var, *,
+                    hint: str = "", rows: int = 6, field_width: str = "") -> rx.Component:
+    error = error_of(errors, name)
+    return _plain_control(rx.el.textarea, name, hint, default, error, revision,
+                          {**_input_style(error), "resize": "vertical", "line_height": "1.45"},
+                          field_width, label=label, rows=rows)
+
+
 def radio(radio_id: Var | str, group: str, value: Var | str, checked: Var, on_pick, revision: Var | int
           ) -> rx.Component:
     """A native radio button that shows a click at once (it is not held by the server's value).

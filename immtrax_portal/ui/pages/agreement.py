@@ -11,6 +11,7 @@ import reflex as rx
 
 from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions, sign_out_form
+from immtrax_portal.ui.components.agreement_text import agreement_text
 from immtrax_portal.ui.components.browser_gate import browser_gate
 from immtrax_portal.ui.components.error_summary import error_summary
 from immtrax_portal.ui.components.form_field import (
@@ -109,15 +110,8 @@ def _acknowledgement(text, index) -> rx.Component:
 
 
 def _agreement_text() -> rx.Component:
-    return rx.el.article(
-        rx.el.h2(A.agreement_title, id="agreement-text-heading",
-                 style={"font_size": "1.5rem", "margin": "0 0 0.25rem"}),
-        rx.el.p("Version ", A.agreement_label, style={"color": theme.MUTED, "margin": "0 0 1rem"}),
-        rx.foreach(A.agreement_paragraphs, lambda text: rx.el.p(text, style={"max_width": "48rem"})),
-        aria_labelledby="agreement-text-heading",
-        style={"border": f"1px solid {theme.BORDER}", "padding": "1.25rem", "background": "white",
-               "margin": "1rem 0 1.5rem"},
-    )
+    return agreement_text(A.agreement_title, A.agreement_label, A.agreement_paragraphs,
+                          heading_id="agreement-text-heading")
 
 
 def _signature_form() -> rx.Component:

@@ -122,7 +122,7 @@ def _staff_tools() -> rx.Component:
     """Where program staff go from here: the full queue and the pages around it."""
     links = [("Work the request queue", routes.STAFF_QUEUE), ("Queue metrics", routes.STAFF_METRICS),
              ("Organizations and supervisors", routes.STAFF_ORGANIZATIONS),
-             ("Outgoing mail", routes.MAILBOX)]
+             ("User Agreement versions", routes.STAFF_AGREEMENTS), ("Outgoing mail", routes.MAILBOX)]
     return rx.el.nav(
         *[rx.el.a(text, href=href, class_name="portal-button secondary") for text, href in links],
         aria_label="Program staff pages",

@@ -13,8 +13,10 @@ from immtrax_portal.ui.components.form_field import (
     HINT_STYLE,
     INPUT_STYLE,
     LABEL_STYLE,
+    error_of,
     field_error,
     field_id,
+    plain_field,
 )
 from immtrax_portal.ui.components.layout import button_link, notice, page_frame, section
 from immtrax_portal.ui.components.request_table import pager
@@ -48,33 +50,6 @@ def message_notices(message: Var, problem: Var) -> rx.Component:
         rx.cond(problem != "", notice(rx.el.p(problem, style={"margin": "0"}), role="alert")),
         rx.cond(message != "", notice(rx.el.p(message, style={"margin": "0"}), tone="info",
                                       role="status")),
-    )
-
-
-def _error_of(errors: Var, name: str) -> Var:
-    return errors.get(name, "").to(str)
-
-
-def plain_field(name: str, label: str, default: Var, errors: Var, revision: Var, *, hint: str = "",
-                input_type: str = "text", width: str = "100%", autocomplete: str = "off"
-                ) -> rx.Component:
-    """An uncontrolled input read from the submitted form; ``revision`` redraws it after a load."""
-    error = _error_of(errors, name)
-    hint_id = f"{field_id(name)}-hint" if hint else ""
-    return rx.el.div(
-        rx.el.label(label, html_for=field_id(name), style=LABEL_STYLE),
-        rx.el.p(hint, id=hint_id, style=HINT_STYLE) if hint else rx.fragment(),
-        field_error(name, error),
-        rx.el.input(
-            id=field_id(name), name=name, type=input_type, default_value=default, key=revision,
-            auto_complete=autocomplete, aria_invalid=rx.cond(error != "", "true", "false"),
-            aria_describedby=rx.cond(error != "", f"{hint_id} {field_id(name)}-error".strip(), hint_id),
-            style={**INPUT_STYLE, "max_width": width,
-                   "border": rx.cond(error != "", f"3px solid {theme.ERROR}", f"2px solid {theme.INK}")},
-        ),
-        style={**FIELD_STYLE,
-               "border_left": rx.cond(error != "", f"5px solid {theme.ERROR}", "5px solid transparent"),
-               "padding_left": "0.75rem", "margin_left": "calc(-0.75rem - 5px)"},
     )
 
 
@@ -136,7 +111,7 @@ _FORM_FIELDS = ["name", "code", "city", "active"]
 
 
 def _active_box() -> rx.Component:
-    error = _error_of(O.errors, "active")
+    error = error_of(O.errors, "active")
     return rx.el.div(
         field_error("active", error),
         rx.el.label(

@@ -28,12 +28,15 @@ exists on every state and is checked for every state and var by its own test.
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from immtrax_portal.services import agreements
 from immtrax_portal.ui import routes
 from tests.e2e.security import database
 from tests.e2e.security.world import EMAILS, ROBIN, SPARE_PERSON, SPARE_STAFF, World
@@ -130,6 +133,21 @@ TO_REVIEW = (
     ("WizardState.choose_level", {"level": "record_maintenance"}),
     ("WizardState.continue_step", {"form_data": {}}),
 )
+
+
+_labels = itertools.count(1)
+
+
+def agreement_form(_world: World) -> dict[str, str]:
+    """The current text under a label not used before."""
+    return {"label": f"harness-{uuid.uuid4().hex[:8]}-{next(_labels)}",
+            "title": "imMTrax User Agreement", "body": agreements.DEFAULT_BODY,
+            "acknowledgements": "\n".join(agreements.DEFAULT_ACKNOWLEDGEMENTS)}
+
+
+def newest_agreement_is_the_harness_one(w: World) -> None:
+    (row,) = database.query(w.db, "SELECT label FROM agreement_version ORDER BY id DESC LIMIT 1")
+    assert row["label"].startswith("harness-"), row
 
 
 def everyone(expect: Expect) -> dict[str, Expect]:
@@ -397,6 +415,18 @@ CASES: dict[str, Case] = {
     "OrgImportState.previous_rows_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
     "OrgImportState.next_errors_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
     "OrgImportState.previous_errors_page": case(routes.STAFF_ORGANIZATION_IMPORT, **staff_only()),
+
+    # User Agreement versions: program staff review, then publish (the same text under a new label,
+    # so the browser tests that sign afterwards meet the agreement they expect).
+    "AgreementVersionsState.load": case(routes.STAFF_AGREEMENTS, **staff_only()),
+    "AgreementVersionsState.review": case(routes.STAFF_AGREEMENTS, {"form": agreement_form},
+                                          **staff_only()),   # reviewing publishes nothing
+    "AgreementVersionsState.edit_again": case(routes.STAFF_AGREEMENTS, **staff_only()),
+    "AgreementVersionsState.publish": case(
+        routes.STAFF_AGREEMENTS,
+        **staff_only(allow("agreement_version", check=newest_agreement_is_the_harness_one,
+                           prelude=[("AgreementVersionsState.review", {"form": agreement_form})]))),
+    "AgreementVersionsState.turn_page": case(routes.STAFF_AGREEMENTS, {"delta": 1}, **staff_only()),
 }
 
 # Reflex's own handlers, present in every Reflex app; the app defines none of them.

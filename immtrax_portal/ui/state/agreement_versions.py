@@ -1,0 +1,166 @@
+"""The staff page for User Agreement versions: see who signed which, write the next one, review it,
+publish it. Thin: every handler re-derives the caller from the session cookie and
+``services.agreement_admin`` decides.
+
+Publishing is two steps because it changes what every applicant signs from that moment: "Review"
+keeps the tidied text server-side and shows it as applicants will see it; "Publish" publishes
+exactly that text, once (a second click finds nothing left to publish).
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.services import agreement_admin
+from immtrax_portal.services.agreement_admin import AgreementRefused
+from immtrax_portal.services.invitations import program_time
+from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
+from immtrax_portal.ui.state.agreement import paragraphs
+from immtrax_portal.ui.state.session import SessionState
+
+REVIEW_HEADING_ID = "review-heading"
+FORM_HEADING_ID = "new-version-heading"
+# Generous bounds on what the browser may send; the service applies the real limits.
+_LIMITS = {"label": 200, "title": 1_000, "body": agreement_admin.MAX_BODY + 1_000,
+           "acknowledgements": 20 * agreement_admin.MAX_ACKNOWLEDGEMENT}
+
+
+def _form_value(form, name: str) -> str:
+    value = form.get(name, "") if isinstance(form, dict) else ""
+    return str(value if value is not None else "")[:_LIMITS[name]]
+
+
+def acknowledgement_lines(text: str) -> list[str]:
+    """One statement per line of the box."""
+    return [line for line in text.splitlines() if line.strip()]
+
+
+class AgreementVersionsState(SessionState):
+    rows: list[dict] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    current_label: str = ""
+    # The form: what it starts from (the current text, or what was last entered) and its errors.
+    label: str = ""
+    title: str = ""
+    body: str = ""
+    acknowledgements: str = ""
+    revision: int = 0
+    errors: dict[str, str] = {}
+    # The review step: the tidied version exactly as it would be published.
+    reviewing: bool = False
+    review_label: str = ""
+    review_title: str = ""
+    review_paragraphs: list[str] = []
+    review_acknowledgements: list[str] = []
+    review_changes: str = ""
+    message: str = ""
+    problem: str = ""
+    _pending: dict = {}
+
+    @rx.event
+    def load(self):
+        outcome = self._guard("staff")
+        if not isinstance(outcome, Actor):
+            return outcome
+        self.page, self.message, self.problem = 1, "", ""
+        self._start_from_current(outcome)
+        self._refresh(outcome)
+        return None
+
+    def _start_from_current(self, actor: Actor) -> None:
+        """An empty label and the current text: the next version is usually an edit of it."""
+        current = agreement_admin.current_text(actor)
+        self.current_label = current.label if current else ""
+        self.label = ""
+        self.title = current.title if current else ""
+        self.body = current.body if current else ""
+        self.acknowledgements = "\n".join(current.acknowledgements) if current else ""
+        self.errors, self.reviewing, self._pending = {}, False, {}
+        self.revision += 1
+
+    def _refresh(self, actor: Actor) -> None:
+        result = agreement_admin.list_agreement_versions(actor, self.page)
+        self.total, self.page, self.pages = result.total, result.page, result.pages
+        self.rows = [{"id": r.id, "label": r.label, "title": r.title,
+                      "published": program_time(r.published_at),
+                      "published_by": r.published_by, "acknowledgements": r.acknowledgement_count,
+                      "signatures": r.signature_count, "current": r.current} for r in result.rows]
+
+    def _caller(self, action: str) -> Actor | None:
+        try:
+            return self._require_allowed(action, require_staff)
+        except NotAllowed as refused:
+            self.problem, self.message = str(refused), ""
+            return None
+
+    @rx.event
+    def review(self, form: dict):
+        actor = self._caller("agreement_versions.review")
+        if actor is None:
+            return None
+        self.label, self.title = _form_value(form, "label"), _form_value(form, "title")
+        self.body, self.acknowledgements = _form_value(form, "body"), _form_value(form, "acknowledgements")
+        self.message, self.problem = "", ""
+        label, title, body, acknowledgements = agreement_admin.tidy_agreement(
+            self.label, self.title, self.body, acknowledgement_lines(self.acknowledgements))
+        problems = agreement_admin.agreement_problems(label, title, body, acknowledgements)
+        if not problems and agreement_admin.label_is_taken(label):
+            problems = {"label": agreement_admin.LABEL_TAKEN}
+        if problems:
+            self.errors, self.reviewing, self._pending = problems, False, {}
+            self.revision += 1
+            return focus_error_summary()
+        self.errors = {}
+        self._pending = {"label": label, "title": title, "body": body, "acknowledgements": acknowledgements}
+        self.review_label, self.review_title = label, title
+        self.review_paragraphs, self.review_acknowledgements = paragraphs(body), acknowledgements
+        self.review_changes = agreement_admin.changes_from_current(actor, title, body, acknowledgements)
+        self.reviewing = True
+        return focus_element(REVIEW_HEADING_ID)
+
+    @rx.event
+    def edit_again(self):
+        if self._caller("agreement_versions.edit_again") is None:
+            return None
+        self.reviewing, self._pending = False, {}
+        self.revision += 1
+        return focus_element(FORM_HEADING_ID)
+
+    @rx.event
+    def publish(self):
+        actor = self._caller("agreement_versions.publish")
+        if actor is None:
+            return None
+        pending, self._pending = self._pending, {}
+        if not pending:
+            # A second click lands after the first published: its success message stays as it is.
+            if not self.message:
+                self.reviewing = False
+                self.problem = "There is nothing to publish. Review a new version first."
+            return None
+        try:
+            version = agreement_admin.publish_agreement(
+                actor, pending["label"], pending["title"], pending["body"], pending["acknowledgements"],
+                source_ip=self._client_ip())
+        except AgreementRefused as refused:
+            self.errors, self.reviewing = refused.problems, False
+            self.revision += 1
+            return focus_error_summary()
+        self._start_from_current(actor)
+        self.page = 1
+        self._refresh(actor)
+        self.message = (f"Version {version.label} is published. Applicants who open or reload their "
+                        "invitation now read and sign it.")
+        return focus_element("agreement-versions-status")
+
+    @rx.event
+    def turn_page(self, delta: int):
+        actor = self._caller("agreement_versions.turn_page")
+        if actor is None:
+            return
+        step = 1 if delta == 1 else -1 if delta == -1 else 0
+        self.page = min(max(1, self.page + step), self.pages)
+        self._refresh(actor)
