@@ -13,6 +13,7 @@ from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
+from immtrax_portal.ui.event_text import NulStrippingMiddleware
 from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.agreement_versions import agreement_versions_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
@@ -67,6 +68,7 @@ app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
 # A tab's state is reset when the connection presents another session than it was built for.
 app.add_middleware(TabOwnerMiddleware())
+app.add_middleware(NulStrippingMiddleware())
 
 app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "

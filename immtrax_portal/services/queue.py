@@ -77,7 +77,7 @@ class QueueFilters:
 
         def number(name: str, high: int) -> int:
             raw = text(name, 12)
-            return min(max(int(raw), 0), high) if raw.isdigit() else 0
+            return min(int(raw), high) if raw.isascii() and raw.isdigit() else 0
 
         status = text("status")
         kind = text("type")

@@ -307,6 +307,17 @@ def test_a_roster_pick_from_another_organization_is_refused(world):
     assert state.roster_matches == []
 
 
+@pytest.mark.parametrize("forged", ["²", "１", "99999999999", "2147483648", "-1", "0", " ", "1e3"])
+def test_ids_that_are_not_plain_database_ids_pick_nothing_and_raise_nothing(world, forged):
+    state = opened(world.sam)
+    state.choose_organization(forged)
+    assert state.organization_id == str(world.alpha)
+    state.choose_type("permissions_change")
+    state.continue_step({})
+    state.choose_person(forged)
+    assert state.subject_person_id == ""
+
+
 def test_a_supervisor_removed_mid_draft_can_do_nothing_more_and_it_is_audited(world):
     state = opened(world.sam)
     state.choose_type("new_access")

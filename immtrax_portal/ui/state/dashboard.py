@@ -10,6 +10,7 @@ from __future__ import annotations
 import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import dashboards
 from immtrax_portal.services.change_feed import Change
@@ -135,12 +136,12 @@ class DashboardState(LiveUpdates, SessionState):
     def turn_roster_page(self, organization_id: str, delta: int):
         """Page through one organization's roster; only an organization the caller supervises."""
         actor = self._actor_or_error("dashboard.turn_roster_page")
-        if actor is None or not isinstance(organization_id, str) or not organization_id.isdigit():
+        org_id = record_id(organization_id)
+        if actor is None or not org_id:
             return
-        org_id = int(organization_id[:12])
         if org_id not in actor.supervised_org_ids:
             self._deny(actor, "dashboard.turn_roster_page", "not a supervisor of that organization",
-                       organization_id=organization_id[:12])
+                       organization_id=org_id)
             self.error = "You are not registered as a supervisor of that organization."
             return
         step = 1 if delta == 1 else -1

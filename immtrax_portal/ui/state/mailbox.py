@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import mailbox
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_element
@@ -68,10 +69,8 @@ class MailboxState(SessionState):
         actor = self._reader("mailbox.open_email")
         if actor is None:
             return None
-        wanted = str(email_id)[:12]
-        # Ids are 32-bit on PostgreSQL: anything outside is no email at all, not a database error.
-        number = int(wanted) if wanted.isascii() and wanted.isdigit() else 0
-        detail = mailbox.email_detail(actor, number) if 0 < number < 2**31 else None
+        number = record_id(email_id)
+        detail = mailbox.email_detail(actor, number) if number else None
         if detail is None:
             self.problem, self.opened, self.opened_links = "There is no such email.", {}, []
             return None

@@ -8,6 +8,7 @@ import reflex as rx
 
 from immtrax_portal.domain.organization_rules import OrganizationFields
 from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import organizations
 from immtrax_portal.services.organizations import OrganizationInvalid
 from immtrax_portal.ui import routes
@@ -32,15 +33,6 @@ def staff_caller(state: SessionState, action: str) -> Actor | str:
 def form_text(form, name: str, limit: int) -> str:
     value = form.get(name, "") if isinstance(form, dict) else ""
     return str(value if value is not None else "")[:limit]
-
-
-def as_id(raw) -> int:
-    """A positive database id from whatever the client sent, or 0."""
-    try:
-        value = int(str(raw)[:12])
-    except ValueError:
-        return 0
-    return value if value > 0 else 0
 
 
 class OrganizationsState(SessionState):
@@ -124,7 +116,7 @@ class OrganizationState(SessionState):
         if not isinstance(outcome, Actor):
             return outcome
         query = self.router.url.query_parameters
-        self.org_id = as_id(query.get("id", ""))
+        self.org_id = record_id(query.get("id", ""))
         self.errors, self.link_errors, self.problem = {}, {}, ""
         self.message = "Organization added. Now link its supervisors." if query.get("created") else ""
         self._forget_unlink()
@@ -217,7 +209,7 @@ class OrganizationState(SessionState):
         actor = self._caller("organizations.ask_unlink")
         if actor is None:
             return
-        person_id = as_id(person_id)
+        person_id = record_id(person_id)
         chosen = next((s for s in self.supervisors if s["person_id"] == person_id), None)
         if chosen is None:
             self._forget_unlink()
@@ -234,7 +226,7 @@ class OrganizationState(SessionState):
         actor = self._caller("organizations.unlink_supervisor")
         if actor is None:
             return
-        person_id = as_id(person_id)
+        person_id = record_id(person_id)
         self.message, self.problem = "", ""
         try:
             organizations.unlink_supervisor(actor, self.org_id, person_id, source_ip=self._client_ip())

@@ -18,6 +18,7 @@ import reflex as rx
 from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
+from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import drafts, roster
 from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.services.requests import (
@@ -239,10 +240,10 @@ class WizardState(BrowserGateState):
             self.organization_id = self.organizations[0]["id"]
         if data.get("request_type") in {t.value for t in RequestType}:
             self.request_type = data["request_type"]
-        if data.get("subject_person_id", "").isdigit():
-            self._pick_subject(actor, int(data["subject_person_id"]))
+        if record_id(data.get("subject_person_id", "")):
+            self._pick_subject(actor, record_id(data["subject_person_id"]))
         self._idempotency_key = data.get("idempotency_key", "")
-        wanted = int(data["step"]) if data.get("step", "").isdigit() else 1
+        wanted = record_id(data.get("step", "")) or 1
         self.step = self._furthest_reachable(actor, min(max(wanted, 1), LAST_STEP - 1))
         self.errors = {}
         self.loaded = True
@@ -376,8 +377,9 @@ class WizardState(BrowserGateState):
         org, person = str(params.get("org", ""))[:12], str(params.get("person", ""))[:12]
         if kind not in (RequestType.PERMISSIONS_CHANGE.value, RequestType.ACCESS_DELETION.value):
             return
-        if not org.isdigit() or not person.isdigit():
+        if not record_id(org) or not record_id(person):
             return
+        org, person = str(record_id(org)), str(record_id(person))
         if int(org) not in actor.supervised_org_ids:
             self._deny(actor, "wizard.start_from_roster", "not a supervisor of that organization",
                        organization_id=org)
@@ -396,11 +398,12 @@ class WizardState(BrowserGateState):
     @rx.event
     def choose_organization(self, organization_id: str):
         actor = self._caller("wizard.choose_organization")
-        if actor is None or not isinstance(organization_id, str) or not organization_id.isdigit():
+        if actor is None or not record_id(organization_id):
             return
+        organization_id = str(record_id(organization_id))
         if int(organization_id) not in actor.supervised_org_ids:
             self._deny(actor, "wizard.choose_organization", "not a supervisor of that organization",
-                       organization_id=organization_id[:12])
+                       organization_id=organization_id)
             self.notice = "You are not registered as a supervisor of that organization."
             return
         if organization_id != self.organization_id:
@@ -461,9 +464,9 @@ class WizardState(BrowserGateState):
     @rx.event
     def choose_person(self, person_id: str):
         actor = self._caller("wizard.choose_person")
-        if actor is None or not isinstance(person_id, str) or not person_id.isdigit():
+        if actor is None or not record_id(person_id):
             return
-        if not self._pick_subject(actor, int(person_id[:12])):
+        if not self._pick_subject(actor, record_id(person_id)):
             # The page only offers the organization's roster without the supervisor: anything else
             # is a forged pick (yourself, another organization's user) and is recorded as such.
             self._deny(actor, "wizard.choose_person", "not on the organization's roster, or themselves",
