@@ -21,11 +21,16 @@ from tests.e2e.security import database
 from tests.e2e.security.cases import ANY, CASES, build
 from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive, text_of
 from tests.e2e.security.harness import EXCEPTION_TEXT, GENERIC_ERROR, app_states
+from tests.support.databases import SINGLE_BACKEND
 
 pytestmark = pytest.mark.e2e
 
 FUZZ_CALLERS = ("anonymous", "applicant", "supervisor_other_org")
-EXAMPLES_PER_HANDLER = 6
+# The full depth on the SQLite pass. The PostgreSQL pass repeats a third of it: what garbage does
+# to the database layer (NULs, ids beyond 32 bits) is stopped before any handler and has its own
+# tests on both databases (tests/e2e/security/test_event_text.py, tests/unit/test_record_ids.py),
+# and the rest of a handler's answer to garbage does not depend on the database.
+EXAMPLES_PER_HANDLER = 2 if SINGLE_BACKEND == "postgresql" else 6
 HUGE = 1_000_000          # over the websocket's 1 MB frame limit: the portal drops the connection
 LARGE = 100_000           # under it: reaches the handler
 REFERENCE = re.compile(r"reference [0-9A-F]{8}")
