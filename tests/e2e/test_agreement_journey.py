@@ -125,6 +125,11 @@ def test_the_applicant_signs_from_the_emailed_link_and_the_supervisor_sees_it(
     save_screenshot(applicant, "agreement-errors-e2e-1280")
     assert_no_violations(applicant, "agreement page with errors")
     assert request_numbered(database, number).status.value == "awaiting_agreement"
+    applicant.set_viewport_size({"width": 390, "height": 844})   # the same page on a phone
+    expect(main.get_by_label("Type your full name to sign")).to_be_visible()
+    assert applicant.evaluate("document.documentElement.scrollWidth") <= 390, "the email wraps"
+    save_screenshot(applicant, "agreement-errors-e2e-390")
+    applicant.set_viewport_size({"width": 1280, "height": 900})
 
     for box in main.get_by_role("checkbox").all():
         box.check()

@@ -48,7 +48,9 @@ def _heading() -> rx.Component:
 
 def _fact(label: str, value) -> rx.Component:
     return rx.fragment(rx.el.dt(label, style={"font_weight": "700"}),
-                       rx.el.dd(value, style={"margin": "0 0 0.5rem"}))
+                       # A long email address wraps instead of widening a phone's page.
+                       rx.el.dd(value, style={"margin": "0 0 0.5rem", "overflow_wrap": "anywhere",
+                                              "min_width": "0"}))
 
 
 def _invitation_facts() -> rx.Component:
