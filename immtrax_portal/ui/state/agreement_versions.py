@@ -15,6 +15,7 @@ from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
 from immtrax_portal.services import agreement_admin
 from immtrax_portal.services.agreement_admin import AgreementRefused
 from immtrax_portal.services.invitations import program_time
+from immtrax_portal.ui.client_input import form_text, turned_page
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
 from immtrax_portal.ui.state.agreement import paragraphs
 from immtrax_portal.ui.state.session import SessionState
@@ -24,11 +25,6 @@ FORM_HEADING_ID = "new-version-heading"
 # Generous bounds on what the browser may send; the service applies the real limits.
 _LIMITS = {"label": 200, "title": 1_000, "body": agreement_admin.MAX_BODY + 1_000,
            "acknowledgements": 20 * agreement_admin.MAX_ACKNOWLEDGEMENT}
-
-
-def _form_value(form, name: str) -> str:
-    value = form.get(name, "") if isinstance(form, dict) else ""
-    return str(value if value is not None else "")[:_LIMITS[name]]
 
 
 def acknowledgement_lines(text: str) -> list[str]:
@@ -101,8 +97,8 @@ class AgreementVersionsState(SessionState):
         actor = self._caller("agreement_versions.review")
         if actor is None:
             return None
-        self.label, self.title = _form_value(form, "label"), _form_value(form, "title")
-        self.body, self.acknowledgements = _form_value(form, "body"), _form_value(form, "acknowledgements")
+        self.label, self.title, self.body, self.acknowledgements = (
+            form_text(form, name, _LIMITS[name]) for name in ("label", "title", "body", "acknowledgements"))
         self.message, self.problem = "", ""
         label, title, body, acknowledgements = agreement_admin.tidy_agreement(
             self.label, self.title, self.body, acknowledgement_lines(self.acknowledgements))
@@ -161,6 +157,5 @@ class AgreementVersionsState(SessionState):
         actor = self._caller("agreement_versions.turn_page")
         if actor is None:
             return
-        step = 1 if delta == 1 else -1 if delta == -1 else 0
-        self.page = min(max(1, self.page + step), self.pages)
+        self.page = turned_page(self.page, self.pages, delta)
         self._refresh(actor)

@@ -8,6 +8,7 @@ from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import mailbox
 from immtrax_portal.ui import routes
+from immtrax_portal.ui.client_input import turned_page
 from immtrax_portal.ui.components.error_summary import focus_element
 from immtrax_portal.ui.state.session import SessionState
 
@@ -60,8 +61,7 @@ class MailboxState(SessionState):
         actor = self._reader("mailbox.turn_page")
         if actor is None:
             return
-        step = 1 if delta == 1 else -1 if delta == -1 else 0
-        self.page = min(max(1, self.page + step), self.pages)
+        self.page = turned_page(self.page, self.pages, delta)
         self._refresh(actor)
 
     @rx.event

@@ -12,6 +12,7 @@ from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import organizations
 from immtrax_portal.services.organizations import OrganizationInvalid
 from immtrax_portal.ui import routes
+from immtrax_portal.ui.client_input import form_text
 from immtrax_portal.ui.components.error_summary import focus_error_summary
 from immtrax_portal.ui.state.session import SessionState
 
@@ -28,11 +29,6 @@ def staff_caller(state: SessionState, action: str) -> Actor | str:
         state._deny(actor, action, "needs staff")
         return STAFF_ONLY
     return actor
-
-
-def form_text(form, name: str, limit: int) -> str:
-    value = form.get(name, "") if isinstance(form, dict) else ""
-    return str(value if value is not None else "")[:limit]
 
 
 class OrganizationsState(SessionState):
