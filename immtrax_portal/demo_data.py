@@ -37,12 +37,14 @@ ORGANIZATIONS = [
 # (email, first, last, org code, level): people who already hold imMTrax access.
 ROSTER = [
     ("avery.holm@billingsclinic.example", "Avery", "Holm", "BFC-0101", AccessLevel.RECORD_MAINTENANCE),
-    ("casey.lindqvist@billingsclinic.example", "Casey", "Lindqvist", "BFC-0101", AccessLevel.READ_ONLY_CONSENT),
+    ("casey.lindqvist@billingsclinic.example", "Casey", "Lindqvist", "BFC-0101",
+     AccessLevel.READ_ONLY_CONSENT),
     ("drew.farrell@billingsclinic.example", "Drew", "Farrell", "BFC-0101", AccessLevel.VACCINE_MANAGEMENT),
     ("emery.two.bulls@laurelpeds.example", "Emery", "Two Bulls", "LPD-0202", AccessLevel.RECORD_MAINTENANCE),
     ("finley.ortiz@laurelpeds.example", "Finley", "Ortiz", "LPD-0202", AccessLevel.READ_ONLY_CONSENT),
     ("gray.mccall@bozemanhealth.example", "Gray", "McCall", "BCH-0303", AccessLevel.VACCINE_MANAGEMENT),
-    ("harper.little.owl@bozemanhealth.example", "Harper", "Little Owl", "BCH-0303", AccessLevel.RECORD_MAINTENANCE),
+    ("harper.little.owl@bozemanhealth.example", "Harper", "Little Owl", "BCH-0303",
+     AccessLevel.RECORD_MAINTENANCE),
     ("indigo.brandt@missoulapharm.example", "Indigo", "Brandt", "MVP-0404", AccessLevel.RECORD_MAINTENANCE),
     ("jules.keller@greatfallsph.example", "Jules", "Keller", "GFP-0505", AccessLevel.READ_ONLY_CONSENT),
 ]
@@ -113,7 +115,8 @@ def _new_access(org_id: int, first: str, last: str, email: str, level: AccessLev
 
 
 def _requests_in_every_state(people: dict[str, int], orgs: dict[str, int]) -> None:
-    dana, marcus, staff = people["demo-supervisor-two-orgs"], people["demo-supervisor-one-org"], people["demo-staff"]
+    dana, marcus = people["demo-supervisor-two-orgs"], people["demo-supervisor-one-org"]
+    staff = people["demo-staff"]
     bfc, lpd, bch = orgs["BFC-0101"], orgs["LPD-0202"], orgs["BCH-0303"]
 
     def submit(by: int, draft: RequestDraft, tag: str) -> int:
@@ -135,10 +138,12 @@ def _requests_in_every_state(people: dict[str, int], orgs: dict[str, int]) -> No
              reason="Who will manage vaccine lots at Bozeman after this change?")
     # completed: a Change Employer from Missoula to Billings, provisioned.
     moved = submit(dana, _new_access(bfc, "Indigo", "Brandt", "indigo.brandt@missoulapharm.example",
-                                     AccessLevel.RECORD_MAINTENANCE, RequestType.CHANGE_EMPLOYER), "completed")
+                                     AccessLevel.RECORD_MAINTENANCE, RequestType.CHANGE_EMPLOYER),
+                   "completed")
     _advance(moved, [Action.SIGN_AGREEMENT, Action.PROVISION], staff, Role.STAFF)
     # rejected, cancelled and expired.
-    rejected = submit(marcus, _new_access(bch, "Lane", "Fairweather", "lane.fairweather@bozemanhealth.example",
+    rejected = submit(marcus, _new_access(bch, "Lane", "Fairweather",
+                                          "lane.fairweather@bozemanhealth.example",
                                           AccessLevel.VACCINE_MANAGEMENT), "rejected")
     _advance(rejected, [Action.SIGN_AGREEMENT, Action.REJECT], staff, Role.STAFF,
              reason="Vaccine Management needs a VFC coordinator role; resubmit as Record Maintenance.")
@@ -180,7 +185,8 @@ def _advance(request_id: int, actions: list[Action], actor_id: int | None, role:
 
 
 def _provision(session: Session, request: AccessRequest) -> None:
-    for grant in session.exec(select(Grant).where(Grant.person_id == request.subject_person_id, Grant.active)):
+    held = select(Grant).where(Grant.person_id == request.subject_person_id, Grant.active)
+    for grant in session.exec(held):
         grant.active, grant.until = False, utcnow()
         session.add(grant)
     existing = session.exec(select(Grant).where(Grant.person_id == request.subject_person_id,
