@@ -19,16 +19,17 @@ from immtrax_portal.ui.state.session import SessionState
 STAFF_ONLY = "Only Montana Immunization Program staff can manage organizations."
 
 
+def _require_organization_staff(actor: Actor) -> None:
+    if not actor.is_program_staff:
+        raise NotAllowed(STAFF_ONLY)
+
+
 def staff_caller(state: SessionState, action: str) -> Actor | str:
     """The caller if they are program staff now; otherwise the message to show (refusal audited)."""
     try:
-        actor = state._require_actor(action)
+        return state._require_allowed(action, _require_organization_staff)
     except NotAllowed as refused:
         return str(refused)
-    if not actor.is_program_staff:
-        state._deny(actor, action, "needs staff")
-        return STAFF_ONLY
-    return actor
 
 
 class OrganizationsState(SessionState):

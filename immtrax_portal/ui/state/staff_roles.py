@@ -9,6 +9,11 @@ from immtrax_portal.services import staff_roles
 from immtrax_portal.ui.state.session import SessionState
 
 
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise NotAllowed("Only program administrators can change who is staff.")
+
+
 class StaffRolesState(SessionState):
     staff: list[dict] = []
     total: int = 0
@@ -29,11 +34,7 @@ class StaffRolesState(SessionState):
 
     def _admin(self, action: str) -> Actor | None:
         try:
-            actor = self._require_actor(action)
-            if not actor.is_admin:
-                self._deny(actor, action, "needs admin")
-                raise NotAllowed("Only program administrators can change who is staff.")
-            return actor
+            return self._require_allowed(action, _require_admin)
         except NotAllowed as refused:
             self.message = str(refused)
             return None
