@@ -9,6 +9,10 @@ ignored and the connection's peer address is the client.
 
 from __future__ import annotations
 
+from starlette.requests import Request
+
+from immtrax_portal.settings import get_settings
+
 
 def client_address(peer: str, forwarded_for: str, trusted_proxy_hops: int) -> str:
     """The client's address given the socket peer and the X-Forwarded-For header."""
@@ -20,3 +24,10 @@ def client_address(peer: str, forwarded_for: str, trusted_proxy_hops: int) -> st
         # setting is wrong); nothing in the header can be trusted.
         return peer
     return entries[-trusted_proxy_hops][:64]
+
+
+def request_client_ip(request: Request) -> str:
+    """The client of a plain HTTP route (sign-in, downloads), with the configured proxy hops."""
+    return client_address(request.client.host if request.client else "",
+                          request.headers.get("x-forwarded-for", ""),
+                          get_settings().trusted_proxy_hops)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal import query_counter
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.background_jobs import background_jobs_lifespan
 from immtrax_portal.db import get_engine
+from immtrax_portal.http_app import build_http_app, debug_routes
 from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
-from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
@@ -53,8 +51,7 @@ def _refuse_outdated_database() -> None:
 
 def _front_routes():
     """The sign-in and download routes, and the benchmark's query counter when it is switched on."""
-    extra = [query_counter.route()] if get_settings().debug_query_counter else []
-    return build_auth_app(extra)
+    return build_http_app(debug_routes())
 
 
 app = rx.App(

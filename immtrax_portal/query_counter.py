@@ -1,13 +1,16 @@
 """Counting the SQL statements this process sends, for the live-updates benchmark.
 
 Off unless ``IMMTRAX_DEBUG_QUERY_COUNTER=1`` (refused in production). Then every engine counts
-its statements and ``GET /debug/query-count`` reports the count, with the change feed's own
-polls and listeners, so ``benchmarks/live_benchmark.py`` can compute queries per second.
+its statements and ``GET /debug/query-count`` reports the count, with whatever other counts the
+app wiring passes in (the change feed's polls and listeners), so ``benchmarks/live_benchmark.py``
+can compute queries per second. Nothing here imports the rest of the portal: ``db`` installs the
+counter, so the counter must not import anything that imports ``db``.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,12 +37,10 @@ def statements() -> int:
     return _statements
 
 
-async def _report(_request: Request) -> JSONResponse:
-    from immtrax_portal.services.change_feed import FEED
+def route(other_counts: Callable[[], dict[str, int]] = dict) -> Route:
+    """``GET /debug/query-count``: the statement count and ``other_counts()`` beside it."""
 
-    return JSONResponse({"statements": statements(), "feed_polls": FEED.polls,
-                         "feed_listeners": FEED.listeners})
+    async def report(_request: Request) -> JSONResponse:
+        return JSONResponse({"statements": statements(), **other_counts()})
 
-
-def route() -> Route:
-    return Route(PATH, _report, methods=["GET"])
+    return Route(PATH, report, methods=["GET"])

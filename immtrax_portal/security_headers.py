@@ -1,6 +1,6 @@
 """Security headers on every HTTP response the portal's single port serves.
 
-An ASGI middleware on the Starlette app that Reflex mounts itself beneath (``build_auth_app``),
+An ASGI middleware on the Starlette app that Reflex mounts itself beneath (``build_http_app``),
 so Reflex's pages, its static assets, ``/ping`` and the sign-in routes all pass through it. A
 response that already carries one of these headers keeps its own value: the sign-in routes'
 small pages send a stricter policy of their own (no scripts at all, ``no-referrer``).

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
 
     # Targets for the staff queue's overdue markers, in business days (Monday–Friday in the
     # program's time zone): a request waiting longer than this in that status is overdue.
+    # ``business_time_zone`` is the program's time zone: business days, and every date and time
+    # the portal shows or emails (``immtrax_portal.program_time``).
     overdue_submitted_business_days: int = Field(default=1, ge=1, le=60)
     overdue_review_business_days: int = Field(default=1, ge=1, le=60)
     overdue_needs_info_business_days: int = Field(default=5, ge=1, le=60)

@@ -30,6 +30,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from immtrax_portal.settings import Settings, get_settings
+from immtrax_portal.ui import routes
 
 # Signature algorithms we accept. Symmetric (HS*) and "none" are never accepted: an ID token must be
 # signed with the provider's private key, not with a secret we share with it.
@@ -76,9 +77,9 @@ def client_config_from_settings(settings: Settings | None = None) -> OidcClientC
         issuer=(settings.oidc_issuer or demo_issuer(settings)).rstrip("/"),
         client_id=settings.oidc_client_id,
         client_secret=settings.oidc_client_secret,
-        redirect_uri=f"{settings.public_url}/auth/callback",
+        redirect_uri=f"{settings.public_url}{routes.AUTH_CALLBACK}",
         scopes=settings.oidc_scopes,
-        post_logout_redirect_uri=f"{settings.public_url}/",
+        post_logout_redirect_uri=f"{settings.public_url}{routes.HOME}",
     )
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from starlette.responses import HTMLResponse
 
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui import routes
 from immtrax_portal.ui.outage import DATABASE_UNAVAILABLE_TITLE, database_unavailable_advice
 
 NO_STORE_HEADERS = {
@@ -143,11 +144,13 @@ def _page(title: str, body: str, *, status: int = 200, headers: dict | None = No
     return HTMLResponse(document, status_code=status, headers={**NO_STORE_HEADERS, **(headers or {})})
 
 
-def sign_in_url(return_to: str = "/") -> str:
-    return "/auth/sign-in" + (f"?{urlencode({'return_to': return_to})}" if return_to != "/" else "")
+def sign_in_url(return_to: str = routes.HOME) -> str:
+    """The sign-in route, coming back to ``return_to`` (left out when that is the home page)."""
+    query = urlencode({"return_to": return_to}) if return_to != routes.HOME else ""
+    return routes.with_query(routes.SIGN_IN, query)
 
 
-def sign_in_problem_page(reason: str, *, return_to: str = "/") -> HTMLResponse:
+def sign_in_problem_page(reason: str, *, return_to: str = routes.HOME) -> HTMLResponse:
     """400 for anything the browser or the provider sent that we refuse; 503 when the provider
     cannot be reached or used, since trying again later may then help."""
     heading, explanation = _PROBLEMS.get(reason, _FALLBACK)
@@ -156,7 +159,7 @@ def sign_in_problem_page(reason: str, *, return_to: str = "/") -> HTMLResponse:
         f"<p>{escape(explanation)}</p>"
         f'<p class="actions"><a class="button" href="{escape(sign_in_url(return_to))}">'
         "Try signing in again</a>"
-        '<a href="/">Go to the portal home page</a></p>'
+        f'<a href="{routes.HOME}">Go to the portal home page</a></p>'
     )
     return _page(heading, body, status=status)
 
@@ -165,13 +168,13 @@ def sign_out_confirm_page(full_name: str) -> HTMLResponse:
     """Signing out changes state, so it takes a POST; a GET (a typed or followed link) lands here."""
     body = (
         f"<p>You are signed in as {escape(full_name)}.</p>"
-        '<form class="actions" method="post" action="/auth/sign-out">'
-        '<button type="submit">Sign out</button><a href="/">Stay signed in</a></form>'
+        f'<form class="actions" method="post" action="{routes.SIGN_OUT}">'
+        f'<button type="submit">Sign out</button><a href="{routes.HOME}">Stay signed in</a></form>'
     )
     return _page("Sign out of the imMTrax Access Portal?", body)
 
 
-def refusal_page(title: str, explanation: str, *, status: int, next_link: tuple[str, str] = ("/dashboard",
+def refusal_page(title: str, explanation: str, *, status: int, next_link: tuple[str, str] = (routes.DASHBOARD,
                  "Go to your dashboard")) -> HTMLResponse:
     """A refused download or other server route: what happened and one way on."""
     href, text = next_link
@@ -192,7 +195,7 @@ def too_many_attempts_page(message: str, *, retry_after_seconds: int) -> HTMLRes
     """429 with ``Retry-After``: the rate limit's own words say how long to wait."""
     body = (
         f"<p>{escape(message)}</p>"
-        '<p class="actions"><a href="/">Go to the portal home page</a></p>'
+        f'<p class="actions"><a href="{routes.HOME}">Go to the portal home page</a></p>'
     )
     return _page("Please wait a few minutes", body, status=429,
                  headers={"Retry-After": str(max(1, int(retry_after_seconds)))})
@@ -202,6 +205,6 @@ def database_unavailable_page() -> HTMLResponse:
     """503: the database cannot be reached. Nothing was saved; trying later helps."""
     body = (
         f"<p>{escape(database_unavailable_advice())}</p>"
-        '<p class="actions"><a class="button" href="/">Go to the portal home page</a></p>'
+        f'<p class="actions"><a class="button" href="{routes.HOME}">Go to the portal home page</a></p>'
     )
     return _page(DATABASE_UNAVAILABLE_TITLE, body, status=503)

@@ -14,20 +14,16 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-import sqlalchemy.exc as sa_exc
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from immtrax_portal.auth import oidc, pages, sessions
 from immtrax_portal.auth.oidc import SignInError
-from immtrax_portal.client_address import client_address
-from immtrax_portal.db import is_database_unavailable
-from immtrax_portal.security_headers import SecurityHeadersMiddleware
+from immtrax_portal.client_address import request_client_ip as client_ip
 from immtrax_portal.services import rate_limits
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui import routes
 
 _log = logging.getLogger(__name__)
 
@@ -46,13 +42,6 @@ def safe_return_to(candidate: str | None) -> str:
     if parts.scheme or parts.netloc or parts.path.startswith("/auth/"):
         return "/"
     return candidate
-
-
-def client_ip(request: Request) -> str:
-    """The client's address, trusting X-Forwarded-For only as far as configured proxies append."""
-    return client_address(request.client.host if request.client else "",
-                          request.headers.get("x-forwarded-for", ""),
-                          get_settings().trusted_proxy_hops)
 
 
 def _refuse(error: SignInError, request: Request, *, return_to: str) -> Response:
@@ -163,7 +152,7 @@ def sign_out(request: Request) -> Response:
             return pages.signed_out_page()
         return pages.sign_out_confirm_page(person.full_name or person.email)
     if _is_cross_site(request):
-        return _redirect("/auth/sign-out")  # the confirmation page: the person decides
+        return _redirect(routes.SIGN_OUT)  # the confirmation page: the person decides
     ended = sessions.end_session(cookie_header, ip_address=client_ip(request))
     destination = "/"
     if ended is not None:
@@ -179,32 +168,10 @@ def sign_out(request: Request) -> Response:
 
 
 def auth_routes() -> list[Route]:
-    """The routes to mount in front of Reflex (see ``build_auth_app``)."""
+    """The sign-in routes, mounted in front of Reflex by ``immtrax_portal.http_app``."""
     return [
-        Route("/auth/sign-in", sign_in, methods=["GET"]),
-        Route("/auth/callback", callback, methods=["GET"]),
-        Route("/auth/sign-out", sign_out, methods=["GET", "POST"]),
+        Route(routes.SIGN_IN, sign_in, methods=["GET"]),
+        Route(routes.AUTH_CALLBACK, callback, methods=["GET"]),
+        Route(routes.SIGN_OUT, sign_out, methods=["GET", "POST"]),
     ]
 
-
-def database_unavailable(request: Request, exc: Exception) -> Response:
-    """A database that cannot be reached gets a plain 503 page instead of a bare 500 (Starlette
-    raises anything else on, to its own error page and the log)."""
-    if not is_database_unavailable(exc):
-        raise exc
-    _log.error("database unavailable on %s: %s", request.url.path, " ".join(str(exc).split())[:300])
-    return pages.database_unavailable_page()
-
-
-def build_auth_app(extra_routes: list[Route] | tuple[Route, ...] = ()) -> Starlette:
-    """A Starlette app with the auth and download routes (and any other server routes given): what
-    the tests serve, and what the Reflex app's ``api_transformer`` mounts in front of itself. Its
-    middleware puts the security headers on every HTTP response of the port, Reflex's pages and
-    assets included; a database that cannot be reached gets a plain 503 page."""
-    from immtrax_portal.downloads import download_routes
-
-    return Starlette(routes=[*auth_routes(), *download_routes(), *extra_routes],
-                     middleware=[Middleware(SecurityHeadersMiddleware)],
-                     exception_handlers={sa_exc.DBAPIError: database_unavailable,
-                                         sa_exc.DisconnectionError: database_unavailable,
-                                         sa_exc.TimeoutError: database_unavailable})

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from immtrax_portal.downloads import queue_csv, signed_agreement
+
 
 def download_routes() -> list[Route]:
-    # Imported here: the download modules use helpers from auth.routes, which mounts these routes.
-    from immtrax_portal.downloads import queue_csv, signed_agreement
-
     return [*queue_csv.routes(), *signed_agreement.routes()]

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from immtrax_portal.auth.routes import client_ip
 from immtrax_portal.auth.sessions import person_from_cookie_header
+from immtrax_portal.client_address import request_client_ip as client_ip
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import utcnow

@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from immtrax_portal.auth import pages, sessions
-from immtrax_portal.auth.routes import client_ip
+from immtrax_portal.client_address import request_client_ip as client_ip
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.permissions import NotAllowed

@@ -23,7 +23,7 @@ from immtrax_portal.domain.models import (
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff, require_supervisor_of
 from immtrax_portal.domain.tracker import Viewer, stage_index, stages, waiting_on, waiting_text
 from immtrax_portal.domain.workflow import Action
-from immtrax_portal.services.invitations import program_date, program_time
+from immtrax_portal.program_time import program_date, program_time
 from immtrax_portal.services.request_actions import may_act
 from immtrax_portal.services.signing import masked_email
 

@@ -1,47 +1,22 @@
 """The outbox: an email is a row written in the same transaction as the change that causes it.
 
-Delivery to SMTP is a separate worker (see the agreement issue); until then mail stays queued and
-shows in the development mailbox.
+So a change and its emails are saved together or not at all. This module only writes the row;
+what an email says comes from the catalog (``services.emails``), and sending is the delivery
+worker's (``services.delivery``: SMTP with retries, each email once). With no SMTP host
+configured, rows stay queued and are read in the development mailbox (``services.mailbox``).
 """
 
 from __future__ import annotations
 
-import html
-
 from sqlmodel import Session
 
 from immtrax_portal.domain.models import OutboundEmail
-from immtrax_portal.settings import get_settings
 
 
-def _signature_text() -> str:
-    s = get_settings()
-    return f"\n\n--\n{s.program_name}\n{s.program_phone}, {s.program_hours}\n"
-
-
-def queue_email(
-    session: Session,
-    *,
-    kind: str,
-    to: str,
-    subject: str,
-    paragraphs: list[str],
-    link: tuple[str, str] | None = None,
-    request_id: int | None = None,
-) -> OutboundEmail:
-    """Queue one email with plain-text and HTML bodies built from the same paragraphs."""
-    text = "\n\n".join(paragraphs)
-    body_html = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-    if link:
-        label, url = link
-        text += f"\n\n{label}: {url}"
-        body_html += (f'<p><a href="{html.escape(url, quote=True)}">{html.escape(label)}</a></p>'
-                      f"<p>{html.escape(url)}</p>")
-    s = get_settings()
-    text += _signature_text()
-    body_html += (f"<hr><p>{html.escape(s.program_name)}<br>{html.escape(s.program_phone)}, "
-                  f"{html.escape(s.program_hours)}</p>")
-    email = OutboundEmail(kind=kind, to_address=to, subject=subject, body_text=text,
+def queue_email(session: Session, *, kind: str, to: str, subject: str, body_text: str, body_html: str,
+                request_id: int | None = None) -> OutboundEmail:
+    """Add one outgoing email to ``session``; it is sent once the caller's transaction commits."""
+    email = OutboundEmail(kind=kind, to_address=to, subject=subject, body_text=body_text,
                           body_html=body_html, request_id=request_id)
     session.add(email)
     return email

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import RequestStatus, Role
-from immtrax_portal.domain.models import AccessRequest, Invitation, Organization, Person, utcnow
+from immtrax_portal.domain.models import AccessRequest, Invitation, Person, utcnow
 from immtrax_portal.domain.permissions import (
     Actor,
     NotAllowed,
@@ -26,11 +26,9 @@ from immtrax_portal.domain.permissions import (
     require_supervisor_of,
 )
 from immtrax_portal.domain.workflow import Action, IllegalTransition
-from immtrax_portal.services import audit
-from immtrax_portal.services.invitations import invitation_paragraphs, invitation_url, issue_invitation
-from immtrax_portal.services.mail import queue_email
+from immtrax_portal.services import audit, emails
+from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.request_store import RequestChanged, save_transition, touch_request
-from immtrax_portal.services.signing import dashboard_url
 from immtrax_portal.settings import get_settings
 
 _invitations = Invitation.__table__  # type: ignore[attr-defined]
@@ -94,13 +92,7 @@ def _send_reminder(request_id: int, invitation_id: int, sent_before: int, reache
         old = session.get(Invitation, invitation_id)
         invitation, token = issue_invitation(session, request, old.email)
         invitation.expires_at, invitation.reminders_sent = old.expires_at, reached
-        subject = session.get(Person, request.subject_person_id)
-        organization = session.get(Organization, request.organization_id)
-        queue_email(session, kind="invitation_reminder", to=old.email, request_id=request.id,
-                    subject="Reminder: sign your imMTrax User Agreement",
-                    paragraphs=invitation_paragraphs(subject, organization, request, old.expires_at,
-                                                     reminder=True),
-                    link=("Sign the User Agreement", invitation_url(token)))
+        emails.invitation_reminder(session, request, to=old.email, token=token, expires_at=old.expires_at)
         audit.record(session, action="invitation_reminder", actor_id=None, actor_role=Role.SYSTEM,
                      organization_id=request.organization_id, request_id=request.id,
                      target_type="access_request", target_id=request.number,
@@ -127,27 +119,13 @@ def expire_overdue_invitations(now: datetime | None = None) -> list[int]:
 
 
 def _expire(invitation_id: int, request_id: int) -> bool:
-    settings = get_settings()
     with session_scope() as session:
         request = session.get(AccessRequest, request_id, with_for_update=True)
         if request.status != RequestStatus.AWAITING_AGREEMENT:
             return False
         save_transition(session, request, Action.EXPIRE_INVITATION, actor_id=None, actor_role=Role.SYSTEM,
                         details={"invitation_id": invitation_id})
-        subject = session.get(Person, request.subject_person_id)
-        submitter = session.get(Person, request.submitter_id)
-        queue_email(
-            session, kind="invitation_expired", to=submitter.email, request_id=request.id,
-            subject=f"Request {request.number}: the agreement invitation expired",
-            paragraphs=[
-                f"Hello {submitter.first_name},",
-                f"{subject.full_name} did not sign the imMTrax User Agreement within "
-                f"{settings.invitation_lifetime_days} days, so request {request.number} has expired.",
-                f"If {subject.first_name} still needs imMTrax access, open the request on your dashboard "
-                "and choose Resend invitation: they will get a new link.",
-            ],
-            link=("Open your dashboard", dashboard_url()),
-        )
+        emails.invitation_expired(session, request)
         return True
 
 
@@ -190,11 +168,8 @@ def resend_invitation(actor: Actor, request_id: int, expected_version: int | Non
                 f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
                 "the agreement, or one whose invitation expired, can have its invitation resent.")
         invitation, token = issue_invitation(session, request, subject.email)
-        organization = session.get(Organization, request.organization_id)
-        queue_email(session, kind="invitation", to=subject.email, request_id=request.id,
-                    subject="Sign your imMTrax User Agreement",
-                    paragraphs=invitation_paragraphs(subject, organization, request, invitation.expires_at),
-                    link=("Sign the User Agreement", invitation_url(token)))
+        emails.invitation(session, request, to=subject.email, token=token,
+                          expires_at=invitation.expires_at, first=False)
         return request
 
 

@@ -17,15 +17,13 @@ from immtrax_portal.domain.models import (
     AccessRequest,
     AuditEvent,
     Grant,
-    Organization,
     Person,
     SupervisorLink,
     utcnow,
 )
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
 from immtrax_portal.domain.workflow import Action, IllegalTransition
-from immtrax_portal.services import audit
-from immtrax_portal.services.mail import queue_email
+from immtrax_portal.services import audit, emails
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 
 STAFF_ACTIONS = frozenset({Action.QUEUE_FOR_REVIEW, Action.ASK_FOR_INFO, Action.PROVISION,
@@ -135,13 +133,8 @@ def _end_former_grant(session: Session, request: AccessRequest, now) -> None:
         return
     former.active, former.until = False, now
     session.add(former)
-    subject = session.get(Person, request.subject_person_id)
-    new_org = session.get(Organization, request.organization_id)
     for email in _supervisor_emails(session, request.former_organization_id):
-        queue_email(session, kind="former_employer_notice", to=email, request_id=request.id,
-                    subject=f"{subject.full_name} moved to another organization",
-                    paragraphs=[f"{subject.full_name} now works for {new_org.name}, and their imMTrax "
-                                "access under your organization has ended."])
+        emails.former_employer_notice(session, request, to=email)
 
 
 def _supervisor_emails(session: Session, organization_id: int) -> list[str]:
@@ -151,29 +144,6 @@ def _supervisor_emails(session: Session, organization_id: int) -> list[str]:
     ))
 
 
-NOTICES = {
-    Action.REJECT: ("Request {number} was not approved",
-                    "The Montana Immunization Program did not approve request {number}. Reason: {reason}"),
-    Action.ASK_FOR_INFO: ("Question about request {number}",
-                          "The program needs more information about request {number}: {reason} "
-                          "Answer from your dashboard in the portal."),
-    Action.PROVISION: ("Request {number} is complete",
-                       "The imMTrax account for request {number} is set up and login credentials "
-                       "were sent to the user."),
-    Action.APPLY_LEVEL: ("Request {number} is complete", "The new access level of request {number} "
-                                                         "is in effect."),
-    Action.CONFIRM_DELETION: ("Request {number} is complete", "The program confirmed the removal of "
-                                                              "access for request {number}."),
-}
-
-
 def _tell_people(session: Session, request: AccessRequest, given: ActionInput) -> None:
-    notice = NOTICES.get(given.action)
-    if notice is None:
-        return
-    submitter = session.get(Person, request.submitter_id)
-    subject_line, body = notice
-    queue_email(session, kind=f"notice_{given.action.value}", to=submitter.email, request_id=request.id,
-                subject=subject_line.format(number=request.number),
-                paragraphs=[f"Hello {submitter.first_name},",
-                            body.format(number=request.number, reason=given.reason.strip())])
+    if given.action in emails.NOTICE_ACTIONS:
+        emails.action_notice(session, request, given.action, given.reason)

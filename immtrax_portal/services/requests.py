@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain import validation as v
 from immtrax_portal.domain.enums import (
-    OPEN_STATUSES,
     AccessLevel,
     DeletionReason,
     RequestStatus,
@@ -37,14 +36,15 @@ from immtrax_portal.domain.permissions import (
     require_supervisor_of,
 )
 from immtrax_portal.domain.workflow import Action, transition
-from immtrax_portal.services import audit
+from immtrax_portal.services import audit, emails
 from immtrax_portal.services.actors import load_actor
-from immtrax_portal.services.invitations import (
-    invitation_paragraphs,
-    invitation_url,
-    issue_invitation,
+from immtrax_portal.services.invitations import issue_invitation
+from immtrax_portal.services.registry import (
+    RegistryAdvice,
+    active_grants_of,
+    open_request_for,
+    registry_advice,
 )
-from immtrax_portal.services.mail import queue_email
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,6 @@ class RequestDraft:
     deletion_reason: str = ""
     last_day: str = ""
     note: str = ""
-
-
-@dataclass(frozen=True)
-class RegistryAdvice:
-    """What the registry says about a person at an organization, for the wizard to offer."""
-
-    message: str
-    suggested_type: RequestType | None = None
-    open_request_number: str | None = None
-    blocking: bool = True
 
 
 @dataclass
@@ -117,58 +107,6 @@ def draft_problems(draft: RequestDraft, today: date) -> dict[str, str]:
     if message := v.note_problem(draft.note):
         problems["note"] = message
     return problems
-
-
-def open_request_for(session: Session, person_id: int, organization_id: int) -> AccessRequest | None:
-    return session.exec(
-        select(AccessRequest).where(
-            AccessRequest.subject_person_id == person_id,
-            AccessRequest.organization_id == organization_id,
-            AccessRequest.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-        )
-    ).first()
-
-
-def active_grants_of(session: Session, person_id: int) -> list[Grant]:
-    return list(session.exec(select(Grant).where(Grant.person_id == person_id, Grant.active)))
-
-
-def registry_advice(
-    session: Session, organization_id: int, request_type: RequestType, email: str
-) -> RegistryAdvice | None:
-    """What the registry knows that should change a New Access or Change Employer request."""
-    person = session.exec(select(Person).where(Person.email == v.normalize_email(email))).first()
-    grants = active_grants_of(session, person.id) if person else []
-    here = next((g for g in grants if g.organization_id == organization_id), None)
-    elsewhere = next((g for g in grants if g.organization_id != organization_id), None)
-    if person:
-        existing = open_request_for(session, person.id, organization_id)
-        if existing:
-            return RegistryAdvice(
-                f"There is already an open request ({existing.number}) for this person at this "
-                "organization. Follow that request instead of starting another.",
-                open_request_number=existing.number,
-            )
-    if here:
-        return RegistryAdvice(
-            f"This person already has {here.access_level.label} access at this organization. "
-            "To give them another level, submit a User Permissions Change instead.",
-            suggested_type=RequestType.PERMISSIONS_CHANGE,
-        )
-    if request_type == RequestType.NEW_ACCESS and elsewhere:
-        other = session.get(Organization, elsewhere.organization_id)
-        return RegistryAdvice(
-            f"This person already holds imMTrax access at {other.name if other else 'another organization'}. "
-            "Moving an existing user to your organization is a Change Employer request.",
-            suggested_type=RequestType.CHANGE_EMPLOYER,
-        )
-    if request_type == RequestType.CHANGE_EMPLOYER and not elsewhere:
-        return RegistryAdvice(
-            "We found no active imMTrax access for this email at another organization. "
-            "If the person is new to imMTrax, submit a New Access request.",
-            suggested_type=RequestType.NEW_ACCESS,
-        )
-    return None
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -293,18 +231,12 @@ def _record_submission(session: Session, actor: Actor, request: AccessRequest, s
 def _route_new_request(session: Session, actor: Actor, request: AccessRequest, subject: Person,
                        grant: Grant | None, source_ip: str) -> None:
     """Move the new request to where it waits next, with the emails that go with it."""
-    organization = session.get(Organization, request.organization_id)
     if request.request_type.needs_agreement:
         invitation, token = issue_invitation(session, request, subject.email)
         audit.record_move(session, transition(request, Action.SEND_INVITATION, actor_id=None,
                                actor_role=Role.SYSTEM, source_ip=source_ip))
-        queue_email(
-            session, kind="invitation", to=subject.email, request_id=request.id,
-            subject="Sign your imMTrax User Agreement",
-            paragraphs=invitation_paragraphs(subject, organization, request, invitation.expires_at,
-                                             first=True),
-            link=("Sign the User Agreement", invitation_url(token)),
-        )
+        emails.invitation(session, request, to=subject.email, token=token,
+                          expires_at=invitation.expires_at, first=True)
     # Permissions changes and deletions wait in "submitted" until staff start the review.
     if request.request_type == RequestType.ACCESS_DELETION and grant is not None:
         grant.active = False
@@ -314,17 +246,7 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
                      actor_role=actor.role, organization_id=request.organization_id,
                      request_id=request.id, target_type="grant", target_id=grant.id,
                      source_ip=source_ip, reason=request.reason)
-    submitter = session.get(Person, actor.person_id)
-    queue_email(
-        session, kind="receipt", to=submitter.email, request_id=request.id,
-        subject=f"Request {request.number} received",
-        paragraphs=[
-            f"Hello {submitter.first_name},",
-            f"We received your {request.request_type.label} request {request.number} for "
-            f"{subject.full_name} at {organization.name}.",
-            *next_steps(request.request_type),
-        ],
-    )
+    emails.submission_receipt(session, request, next_steps(request.request_type))
     session.add(request)
 
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import RequestType
 from immtrax_portal.domain.models import Grant, Organization, Person
-from immtrax_portal.services.requests import RegistryAdvice, open_request_for, registry_advice
+from immtrax_portal.services.registry import RegistryAdvice, open_request_for, registry_advice
 
 MAX_MATCHES = 20
 MAX_QUERY_LENGTH = 100

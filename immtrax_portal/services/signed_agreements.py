@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.models import AccessRequest, AgreementSignature, AgreementVersion, Organization
 from immtrax_portal.domain.permissions import NotAllowed
+from immtrax_portal.program_time import program_time
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.agreements import text_hash
-from immtrax_portal.services.invitations import program_time
 from immtrax_portal.services.pdf_text import text_pdf, wrapped_lines
 from immtrax_portal.settings import get_settings
 

@@ -32,10 +32,10 @@ from immtrax_portal.domain.models import (
     utcnow,
 )
 from immtrax_portal.domain.workflow import Action
-from immtrax_portal.services import audit
+from immtrax_portal.program_time import program_time
+from immtrax_portal.services import audit, emails
 from immtrax_portal.services.agreements import current_agreement
-from immtrax_portal.services.invitations import hash_token, program_time
-from immtrax_portal.services.mail import queue_email
+from immtrax_portal.services.invitations import hash_token
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.settings import get_settings
 
@@ -59,10 +59,6 @@ def normalized_name(name: str) -> str:
 def names_match(typed: str, first_name: str, last_name: str) -> bool:
     """Typed full name against the invited one, ignoring case and runs of whitespace."""
     return bool(typed.strip()) and normalized_name(typed) == normalized_name(f"{first_name} {last_name}")
-
-
-def dashboard_url() -> str:
-    return f"{get_settings().public_url}/dashboard"
 
 
 # --- Opening the link -----------------------------------------------------------------------------
@@ -259,43 +255,11 @@ def _consume(session: Session, invitation: Invitation, request: AccessRequest, n
     raise _refuse("used" if status == "valid" else status, message, request)
 
 
-def _queue_signed_emails(session: Session, request: AccessRequest, subject: Person,
-                         agreement: AgreementVersion, signed_at: datetime) -> None:
-    organization = session.get(Organization, request.organization_id)
-    submitter = session.get(Person, request.submitter_id)
-    when = program_time(signed_at)
-    queue_email(
-        session, kind="agreement_receipt", to=subject.email, request_id=request.id,
-        subject=f"You signed the imMTrax User Agreement (request {request.number})",
-        paragraphs=[
-            f"Hello {subject.first_name},",
-            f"You signed the imMTrax User Agreement, version {agreement.label}, on {when}.",
-            "Next, Montana Immunization Program staff review the request. When your imMTrax account "
-            "is ready, they send your login credentials to this address.",
-            "You can read and download your signed agreement on your dashboard at any time.",
-        ],
-        link=("Your dashboard", dashboard_url()),
-    )
-    queue_email(
-        session, kind="agreement_signed", to=submitter.email, request_id=request.id,
-        subject=f"Request {request.number}: {subject.full_name} signed the User Agreement",
-        paragraphs=[
-            f"Hello {submitter.first_name},",
-            f"{subject.full_name} signed the imMTrax User Agreement on {when} for request "
-            f"{request.number} at {organization.name}. The request is now with program staff for review.",
-        ],
-        link=("Follow the request", dashboard_url()),
-    )
-    queue_email(
-        session, kind="review_needed", to=get_settings().program_inbox, request_id=request.id,
-        subject=f"Request {request.number} is ready for review",
-        paragraphs=[
-            f"{subject.full_name} signed the imMTrax User Agreement (version {agreement.label}) on "
-            f"{when}. Request {request.number} ({request.request_type.label}, {organization.name}) is "
-            "now in review.",
-        ],
-        link=("Open the staff queue", dashboard_url()),
-    )
+def _queue_signed_emails(session: Session, request: AccessRequest, agreement: AgreementVersion,
+                         signed_at: datetime) -> None:
+    emails.agreement_receipt(session, request, agreement, signed_at)
+    emails.agreement_signed(session, request, signed_at)
+    emails.review_needed(session, request, agreement, signed_at)
 
 
 def _sign(session: Session, token: str, signer: _Signer, agreement_version_id: int | None,
@@ -326,7 +290,7 @@ def _sign(session: Session, token: str, signer: _Signer, agreement_version_id: i
                     actor_role=Role.APPLICANT, source_ip=signer.ip_address,
                     details={"signature_id": signature.id, "invitation_id": invitation.id,
                              "agreement": agreement.label, "okta_subject": signer.okta_subject})
-    _queue_signed_emails(session, request, subject, agreement, now)
+    _queue_signed_emails(session, request, agreement, now)
     return SignResult(signature.id, request.id, request.number, agreement.label, now)
 
 

@@ -1,12 +1,18 @@
-"""Route constants and URL builders: the one place page paths are spelled."""
+"""Route constants and URL builders: the one place page paths are spelled.
+
+Plain Python (no Reflex): services build the links in their emails here too, with ``absolute_url``.
+"""
 
 from urllib.parse import quote
+
+from immtrax_portal.settings import get_settings
 
 HOME = "/"
 DASHBOARD = "/dashboard"
 WIZARD = "/requests/new"
 NOT_ALLOWED = "/not-allowed"
 SIGN_IN = "/auth/sign-in"
+AUTH_CALLBACK = "/auth/callback"
 SIGN_IN_PAGE = "/sign-in"
 SIGN_OUT = "/auth/sign-out"
 AGREEMENT = "/agreement"
@@ -19,6 +25,16 @@ STAFF_ORGANIZATIONS = "/staff/organizations"
 STAFF_ORGANIZATION = "/staff/organization"
 STAFF_ORGANIZATION_IMPORT = "/staff/organizations/import"
 STAFF_AGREEMENTS = "/staff/agreements"
+
+
+def absolute_url(path: str) -> str:
+    """A path as a full address people can follow from an email: the public URL in front."""
+    return f"{get_settings().public_url}{path}"
+
+
+def agreement_url(token: str) -> str:
+    """The emailed invitation link: /agreement/<token> (the token is URL-safe base64)."""
+    return f"{AGREEMENT}/{quote(token, safe='')}"
 
 
 def sign_in_url(return_to: str = DASHBOARD) -> str:

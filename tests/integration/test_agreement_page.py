@@ -12,7 +12,6 @@ from sqlalchemy import func
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
 from immtrax_portal.domain.models import (
@@ -23,6 +22,7 @@ from immtrax_portal.domain.models import (
     OutboundEmail,
     Person,
 )
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.services import agreements
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.reminders import resend_invitation
@@ -290,7 +290,7 @@ def test_the_supervisor_cannot_read_the_applicants_signed_agreement(world, signe
 
 @pytest.fixture
 def http():
-    return TestClient(build_auth_app(), follow_redirects=False)
+    return TestClient(build_http_app(), follow_redirects=False)
 
 
 def test_the_signer_downloads_the_pdf_and_others_are_refused(world, signed, http):

@@ -14,12 +14,12 @@ from reflex.istate.data import RouterData
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.auth.sessions import hash_of, new_random_id, session_cookie_name
 from immtrax_portal.client_address import client_address
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import AuditEvent, WebSession, utcnow
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.wizard import WizardState
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
@@ -95,7 +95,7 @@ def test_behind_one_trusted_proxy_the_address_it_appended_is_recorded(world, mon
 
 def test_a_refused_sign_in_callback_records_the_peer_not_a_spoofed_header(world, monkeypatch):
     trusting(monkeypatch, 0)
-    client = TestClient(build_auth_app(), client=("192.0.2.77", 50000))
+    client = TestClient(build_http_app(), client=("192.0.2.77", 50000))
     response = client.get("/auth/callback?state=x&code=y", headers={"X-Forwarded-For": "6.6.6.6"},
                           follow_redirects=False)
     assert response.status_code in (200, 400)

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import build_engine, is_database_unavailable
 from immtrax_portal.domain.models import AccessRequest
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from immtrax_portal.ui.errors import show_generic_error
@@ -168,7 +168,7 @@ def test_any_other_error_keeps_the_generic_message():
 
 def test_the_sign_in_routes_answer_a_plain_503_page_when_the_database_is_unreachable(world, database_url):
     cookie = cookie_for(world.sam)
-    client = TestClient(build_auth_app(), raise_server_exceptions=False)
+    client = TestClient(build_http_app(), raise_server_exceptions=False)
     with database_unavailable(database_url):
         response = client.get("/auth/sign-out", headers={"cookie": cookie})
     assert response.status_code == 503

@@ -77,9 +77,14 @@ def smtp(world):
 
 
 def queue(count: int = 1, to: str = "ana.lopez@alpha.example", kind: str = "test") -> list[int]:
+    """Test emails with the program's signature, as every email of the catalog has."""
+    s = get_settings()
+    signature = f"{s.program_name}\n{s.program_phone}, {s.program_hours}"
     with session_scope() as session:
         emails = [queue_email(session, kind=kind, to=to, subject=f"Test message {n}",
-                              paragraphs=["Hello Ana,", f"This is message {n}."]) for n in range(count)]
+                              body_text=f"Hello Ana,\n\nThis is message {n}.\n\n--\n{signature}\n",
+                              body_html=f"<p>Hello Ana,</p><p>This is message {n}.</p><hr><p>{signature}</p>")
+                  for n in range(count)]
         session.flush()
         return [e.id for e in emails]
 

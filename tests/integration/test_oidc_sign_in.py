@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from oidc_provider_mock import User
 from sqlmodel import Session, select
 
-from immtrax_portal.auth.routes import build_auth_app, safe_return_to
+from immtrax_portal.auth.routes import safe_return_to
 from immtrax_portal.auth.sessions import person_from_cookie_header, session_cookie_name
 from immtrax_portal.domain.models import (
     AuditEvent,
@@ -30,6 +30,7 @@ from immtrax_portal.domain.models import (
     WebSession,
     utcnow,
 )
+from immtrax_portal.http_app import build_http_app
 from tests.support.databases import dump_database
 from tests.support.oidc import (
     configure_portal,
@@ -62,7 +63,7 @@ MOCK_USERS = [
 
 @pytest.fixture(scope="module")
 def portal_url():
-    with serve_asgi_in_thread(build_auth_app()) as url:
+    with serve_asgi_in_thread(build_http_app()) as url:
         yield url
 
 

@@ -20,9 +20,9 @@ from sqlmodel import Session, select
 
 from immtrax_portal.auth import oidc
 from immtrax_portal.auth.oidc import SignInError
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.domain.models import AuditEvent, Person, SignInTransaction, WebSession
+from immtrax_portal.http_app import build_http_app
 from tests.support.oidc import (
     configure_portal,
     location,
@@ -40,7 +40,7 @@ ACCOUNT = {"sub": "okta-pkce-person", "email": "Pia.Kce@Clinic.example", "email_
 
 @pytest.fixture(scope="module")
 def portal_url():
-    with serve_asgi_in_thread(build_auth_app()) as url:
+    with serve_asgi_in_thread(build_http_app()) as url:
         yield url
 
 

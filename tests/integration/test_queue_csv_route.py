@@ -10,12 +10,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.auth.sessions import hash_of, new_random_id, session_cookie_name
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
 from immtrax_portal.domain.models import AuditEvent, WebSession, utcnow
 from immtrax_portal.downloads.queue_csv import csv_chunks, spreadsheet_safe
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.services.queue import EXPORT_COLUMNS
 from tests.support.databases import fresh_database_url, use_database
 from tests.support.oidc import serve_asgi_in_thread
@@ -24,7 +24,7 @@ from tests.support.queue_world import add_request, build_queue_world
 
 @pytest.fixture(scope="module")
 def portal_url():
-    with serve_asgi_in_thread(build_auth_app()) as url:
+    with serve_asgi_in_thread(build_http_app()) as url:
         yield url
 
 

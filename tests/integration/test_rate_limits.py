@@ -16,10 +16,10 @@ from sqlalchemy import func
 from sqlmodel import select
 from starlette.testclient import TestClient
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import AccessRequest, AuditEvent
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.settings import get_settings
 from tests.integration.test_client_address import wizard_behind
@@ -133,7 +133,7 @@ def test_concurrent_attempts_are_counted_exactly(database, monkeypatch):
 def test_the_sign_in_callback_answers_429_with_a_clear_page_past_the_limit(tmp_path, monkeypatch):
     with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         limits(monkeypatch, sign_in_per_ip=2)
-        client = TestClient(build_auth_app(), client=("192.0.2.50", 40000))
+        client = TestClient(build_http_app(), client=("192.0.2.50", 40000))
         statuses = [client.get("/auth/callback?state=s&code=c", follow_redirects=False).status_code
                     for _ in range(2)]
         assert statuses == [400, 400]  # refused sign-ins, but not limited yet

@@ -25,7 +25,7 @@ from immtrax_portal.domain.models import (
     SupervisorLink,
 )
 from immtrax_portal.domain.permissions import NotAllowed
-from immtrax_portal.services import requests as request_service
+from immtrax_portal.services import emails as email_catalog
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.wizard_world import access_deletion, build_world, in_days, new_access, permissions_change
@@ -345,7 +345,7 @@ def test_a_failure_while_queueing_emails_leaves_no_request_behind(world, monkeyp
     def broken_queue_email(*_args, **_kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(request_service, "queue_email", broken_queue_email)
+    monkeypatch.setattr(email_catalog, "queue_email", broken_queue_email)
     before = everything_counted()
     with pytest.raises(RuntimeError):
         submit_request(world.sam, new_access(world.alpha), KEY)
@@ -356,7 +356,7 @@ def test_a_failure_after_a_deletion_keeps_the_grant_active(world, monkeypatch):
     def broken_queue_email(*_args, **_kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(request_service, "queue_email", broken_queue_email)
+    monkeypatch.setattr(email_catalog, "queue_email", broken_queue_email)
     ana = world.user("ana.lopez@alpha.example")
     with pytest.raises(RuntimeError):
         submit_request(world.sam, access_deletion(world.alpha, ana), KEY)
@@ -370,7 +370,7 @@ def test_after_a_failed_attempt_the_same_key_still_submits(world, monkeypatch):
         raise RuntimeError("outbox unavailable")
 
     with monkeypatch.context() as patched:
-        patched.setattr(request_service, "queue_email", broken_queue_email)
+        patched.setattr(email_catalog, "queue_email", broken_queue_email)
         with pytest.raises(RuntimeError):
             submit_request(world.sam, new_access(world.alpha), KEY)
     request = submit_request(world.sam, new_access(world.alpha), KEY)

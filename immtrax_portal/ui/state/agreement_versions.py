@@ -12,9 +12,9 @@ from __future__ import annotations
 import reflex as rx
 
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.program_time import program_time
 from immtrax_portal.services import agreement_admin
 from immtrax_portal.services.agreement_admin import AgreementRefused
-from immtrax_portal.services.invitations import program_time
 from immtrax_portal.ui.client_input import form_text, turned_page
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
 from immtrax_portal.ui.state.agreement import paragraphs

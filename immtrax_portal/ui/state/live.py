@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 
 import reflex as rx
 
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.program_time import program_clock
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.change_feed import FEED, Change, Scope
-from immtrax_portal.services.invitations import PROGRAM_ZONE
 from immtrax_portal.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -57,7 +56,7 @@ async def _tab_is_open(token: str) -> bool:
 
 
 def _clock() -> str:
-    return datetime.now(PROGRAM_ZONE).strftime("%-I:%M:%S %p %Z")
+    return program_clock()
 
 
 class LiveUpdates(rx.State, mixin=True):

@@ -1,0 +1,31 @@
+"""Dates and times as the program reads them, in its time zone (``IMMTRAX_BUSINESS_TIME_ZONE``).
+
+The zone is read from the settings on every call, never written out here, so pages, emails and
+PDFs all follow the one setting.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from immtrax_portal.settings import get_settings
+
+
+def program_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().business_time_zone)
+
+
+def program_time(value: datetime) -> str:
+    """A timestamp as the program reads it: 'March 3, 2026 at 9:05 AM MST'."""
+    return value.astimezone(program_zone()).strftime("%B %-d, %Y at %-I:%M %p %Z")
+
+
+def program_date(value: datetime) -> str:
+    """A day as the program reads it: 'March 3, 2026'."""
+    return value.astimezone(program_zone()).strftime("%B %-d, %Y")
+
+
+def program_clock(now: datetime | None = None) -> str:
+    """The time of day to the second, for "updated at …" notes: '9:05:07 AM MST'."""
+    return (now or datetime.now(program_zone())).astimezone(program_zone()).strftime("%-I:%M:%S %p %Z")
