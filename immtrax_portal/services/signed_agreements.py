@@ -18,7 +18,7 @@ from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.program_time import program_time
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.agreements import text_hash
-from immtrax_portal.services.pdf_text import text_pdf, wrapped_lines
+from immtrax_portal.services.pdf_text import Block, text_pdf
 from immtrax_portal.settings import get_settings
 
 
@@ -83,7 +83,7 @@ def agreement_pdf(signature_id: int, person_id: int) -> bytes:
             raise NotAllowed("There is no such signed agreement.")
         _may_see_signature(session, person_id, signature)
         signed = _signed(session, signature)
-    return text_pdf(_pdf_lines(signed), title=f"{signed.title} - {signed.request_number}")
+    return text_pdf(_pdf_blocks(signed), title=f"{signed.title} - {signed.request_number}")
 
 
 def signed_agreement_of_request(person_id: int, number: str) -> SignedAgreement | None:
@@ -101,21 +101,20 @@ def signed_agreement_of_request(person_id: int, number: str) -> SignedAgreement 
     return signed_agreement_for(person_id, request_id)
 
 
-def _pdf_lines(signed: SignedAgreement) -> list[tuple[str, int, bool]]:
+def _pdf_blocks(signed: SignedAgreement) -> list[Block]:
+    """The agreement as signed, then the acknowledgements and the signature record."""
     s = get_settings()
-    lines: list[tuple[str, int, bool]] = [(signed.title, 16, True),
-                                          (f"Version {signed.agreement_label}", 10, False), ("", 10, False)]
-    for paragraph in signed.body.splitlines() or [""]:
-        lines += wrapped_lines(paragraph, 10, False) or [("", 10, False)]
-    lines += [("", 10, False), ("Acknowledgements", 12, True)]
-    for acknowledgement in signed.acknowledgements:
-        lines += wrapped_lines(f"[x] {acknowledgement}", 10, False)
-    lines += [("", 10, False), ("Signature", 12, True)]
+    blocks: list[Block] = [(signed.title, 16, True), (f"Version {signed.agreement_label}", 10, False),
+                           ("", 10, False)]
+    blocks += [(paragraph, 10, False) for paragraph in signed.body.splitlines() or [""]]
+    blocks += [("", 10, False), ("Acknowledgements", 12, True)]
+    blocks += [(f"[x] {acknowledgement}", 10, False) for acknowledgement in signed.acknowledgements]
+    blocks += [("", 10, False), ("Signature", 12, True)]
     for label, value in (("Signed by (typed name)", signed.typed_name), ("Signed at", signed.signed_at_text),
                          ("Okta account (subject)", signed.okta_subject),
                          ("Request", f"{signed.request_number}, {signed.organization_name}"),
                          ("IP address", signed.ip_address), ("Browser", signed.user_agent),
                          ("Agreement text SHA-256", signed.text_hash)):
-        lines += wrapped_lines(f"{label}: {value}", 10, False)
-    lines += [("", 10, False), (f"{s.program_name} - {s.program_phone}, {s.program_hours}", 9, False)]
-    return lines
+        blocks.append((f"{label}: {value}", 10, False))
+    blocks += [("", 10, False), (f"{s.program_name} - {s.program_phone}, {s.program_hours}", 9, False)]
+    return blocks
