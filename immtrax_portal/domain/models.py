@@ -133,8 +133,12 @@ class RequestNumberCounter(SQLModel, table=True):
 _OPEN_SQL = "status IN ('submitted', 'awaiting_agreement', 'in_review', 'needs_info')"
 
 
+_REQUEST_VERSION = Column("version", sa.Integer, nullable=False)
+
+
 class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_request"
+    __mapper_args__ = {"version_id_col": _REQUEST_VERSION}
     __table_args__ = (
         sa.Index("ix_access_request_status_created", "status", "created_at"),
         sa.Index("ix_access_request_org_status", "organization_id", "status"),
@@ -178,8 +182,9 @@ class AccessRequest(SQLModel, table=True):
     note: str = Field(default="", max_length=2000)
     rejection_reason: str = Field(default="", max_length=2000)
     immtrax_username: str = Field(default="", max_length=100)
-    # Optimistic locking: every status change is UPDATE ... WHERE version = expected.
-    version: int = Field(default=1)
+    # Optimistic locking by SQLAlchemy itself (``version_id_col``): every UPDATE of a request says
+    # ``WHERE version = <as loaded>`` and raises StaleDataError when someone changed it since.
+    version: int = Field(default=1, sa_column=_REQUEST_VERSION)
     # A client-made key per wizard submission: the second submit of the same key finds the first.
     idempotency_key: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -1,21 +1,24 @@
-"""Writing a request's move safely: ``UPDATE ... WHERE version = <what the actor saw>``.
+"""Writing a request's move safely, with SQLAlchemy's own optimistic locking.
 
-Every status change after submission goes through ``save_transition`` (or ``touch_request`` for
-a change without a move), so two people acting at once can never overwrite each other.
+``AccessRequest.version`` is the mapper's ``version_id_col``: every UPDATE of a request is
+``... WHERE id = ? AND version = <the version this session loaded>`` and sets the next version, and
+SQLAlchemy raises ``StaleDataError`` when no row matched (someone wrote the request in between).
+Here that becomes ``RequestChanged``. The version the actor *saw* (in their browser) is compared
+with the loaded one first, so a decision taken on an old page is refused too.
+
+Every status change after submission goes through ``save_transition`` (or ``touch_request`` for a
+change without a move), which flushes at once so the refusal comes here, not at commit.
 """
 
 from __future__ import annotations
 
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from immtrax_portal.domain.enums import Role
 from immtrax_portal.domain.models import AccessRequest, AuditEvent, utcnow
 from immtrax_portal.domain.workflow import Action, transition
 from immtrax_portal.services import audit
-
-_requests = AccessRequest.__table__  # type: ignore[attr-defined]
-_WRITTEN = ("status", "version", "updated_at", "status_changed_at", "completed_at", "rejection_reason",
-            "immtrax_username")
 
 
 class RequestChanged(Exception):
@@ -26,42 +29,39 @@ class RequestChanged(Exception):
         super().__init__(message)
 
 
-def _guarded_update(session: Session, request: AccessRequest, expected_version: int) -> None:
-    values = {column: getattr(request, column) for column in _WRITTEN}
-    values["status"] = request.status.value
-    updated = session.execute(
-        _requests.update().where(_requests.c.id == request.id, _requests.c.version == expected_version)
-        .values(**values)
-    ).rowcount
-    if updated != 1:
+def _require_seen_version(request: AccessRequest, expected_version: int | None) -> None:
+    if expected_version is not None and request.version != expected_version:
         raise RequestChanged()
+
+
+def _write(session: Session, request: AccessRequest) -> None:
+    """Flush the request now; a lost race rolls the unit of work back and says so.
+
+    After the rollback the session can still read (the caller names who changed the request),
+    and the caller's ``session_scope`` ends the unit of work with nothing written."""
+    session.add(request)
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise RequestChanged() from None
 
 
 def save_transition(session: Session, request: AccessRequest, action: Action, *, actor_id: int | None,
                     actor_role: Role, source_ip: str = "", reason: str = "",
                     details: dict | None = None, expected_version: int | None = None) -> AuditEvent:
-    """Apply ``action`` and write it only if nobody moved the request since it was read.
-
-    The request is detached from ``session`` first, so the ORM never writes it unguarded; the
-    caller keeps reading it, and must not ``session.add`` it again.
-    """
-    expected = request.version if expected_version is None else expected_version
-    if request in session:
-        session.expunge(request)
-    if request.version != expected:
-        raise RequestChanged()
+    """Apply ``action`` and write it only if nobody moved the request since it was read (and,
+    given ``expected_version``, since the actor saw it)."""
+    _require_seen_version(request, expected_version)
     event = transition(request, action, actor_id=actor_id, actor_role=actor_role, reason=reason,
                        source_ip=source_ip, details=details)
-    _guarded_update(session, request, expected)
+    _write(session, request)
     audit.record_move(session, event)
     return event
 
 
 def touch_request(session: Session, request: AccessRequest, expected_version: int | None = None) -> None:
     """Bump the version without a move (a resend), so concurrent actions on it serialize."""
-    expected = request.version if expected_version is None else expected_version
-    if request in session:
-        session.expunge(request)
-    request.version = expected + 1
+    _require_seen_version(request, expected_version)
     request.updated_at = utcnow()
-    _guarded_update(session, request, expected)
+    _write(session, request)

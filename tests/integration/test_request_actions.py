@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
@@ -21,7 +22,7 @@ from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition, transition
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
-from immtrax_portal.services.request_store import RequestChanged
+from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.wizard_world import access_deletion, build_world, new_access, permissions_change
@@ -117,6 +118,37 @@ def test_second_staff_member_acting_on_a_stale_version_is_told_who_changed_it(wo
     assert (
         after.status == RequestStatus.REJECTED and after.rejection_reason == "Duplicate of another request."
     )
+
+
+def test_a_write_over_a_request_changed_since_it_was_loaded_is_refused_by_the_version_column(world):
+    """The guard is SQLAlchemy's ``version_id_col``: the UPDATE of a copy loaded before someone
+    else's change matches no row, so nothing is overwritten."""
+    request_id = signed_new_access(world)
+    seen = fetch(request_id).version
+    with session_scope() as session:
+        stale = session.get(AccessRequest, request_id)
+        do(world.user("staff"), request_id, Action.REJECT, reason="Duplicate.")  # commits meanwhile
+        with pytest.raises(RequestChanged):
+            save_transition(session, stale, Action.PROVISION, actor_id=world.user("staff2"),
+                            actor_role=Role.STAFF)
+        # The unit of work was rolled back and the session still reads: the caller can say who.
+        assert session.get(AccessRequest, request_id).status == RequestStatus.REJECTED
+    after = fetch(request_id)
+    assert (after.status, after.version, after.rejection_reason) == (RequestStatus.REJECTED, seen + 1,
+                                                                     "Duplicate.")
+    with session_scope() as session:
+        moves = session.exec(select(AuditEvent.action).where(AuditEvent.request_id == request_id)).all()
+    assert "provision" not in moves and moves.count("reject") == 1
+
+
+def test_any_orm_write_of_a_request_is_guarded_not_only_the_moves(world):
+    request_id = signed_new_access(world)
+    stale = fetch(request_id)
+    do(world.user("staff"), request_id, Action.REJECT, reason="Duplicate.")
+    stale.note = "Written over a version someone else already changed."
+    with pytest.raises(StaleDataError), session_scope() as session:
+        session.add(stale)
+    assert fetch(request_id).note == ""
 
 
 def test_two_staff_racing_on_one_request_change_it_once(world):
