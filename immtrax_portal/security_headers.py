@@ -20,10 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from immtrax_portal.auth.oidc import client_config_from_settings
 from immtrax_portal.settings import Settings, get_settings
+from immtrax_portal.ui import routes
 
 # Paths whose URL may carry a secret (the invitation token): their pages send no Referer at all,
 # so the token never reaches another site, not even in part.
-NO_REFERRER_PREFIXES = ("/agreement", "/auth/")
+NO_REFERRER_PREFIXES = (routes.AGREEMENT, routes.AUTH_PREFIX)
 
 HSTS_MAX_AGE_SECONDS = 63072000  # two years
 

@@ -39,7 +39,7 @@ def safe_return_to(candidate: str | None) -> str:
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in candidate):
         return "/"
     parts = urlsplit(candidate)
-    if parts.scheme or parts.netloc or parts.path.startswith("/auth/"):
+    if parts.scheme or parts.netloc or parts.path.startswith(routes.AUTH_PREFIX):
         return "/"
     return candidate
 

@@ -24,8 +24,9 @@ from immtrax_portal.domain.models import utcnow
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.queue import EXPORT_BATCH, EXPORT_COLUMNS, QueueFilters, export_rows
+from immtrax_portal.ui import routes as ui_routes
 
-PATH = "/staff/queue.csv"
+PATH = ui_routes.STAFF_QUEUE_CSV
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NO_STORE = {"Cache-Control": "no-store"}
 

@@ -11,6 +11,7 @@ HOME = "/"
 DASHBOARD = "/dashboard"
 WIZARD = "/requests/new"
 NOT_ALLOWED = "/not-allowed"
+AUTH_PREFIX = "/auth/"  # the sign-in routes: never a place to return to after signing in
 SIGN_IN = "/auth/sign-in"
 AUTH_CALLBACK = "/auth/callback"
 SIGN_IN_PAGE = "/sign-in"

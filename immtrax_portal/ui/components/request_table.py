@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.ui import theme
+from immtrax_portal.ui import routes, theme
 
 STATUS_COLOURS = {  # text colour on a light tint; all pairs >= 4.5:1
     "awaiting_agreement": ("#6b4a00", "#fff3d6"),
@@ -47,7 +47,7 @@ def request_table(caption: str, rows: rx.Var, *, empty_text: str, show_org: bool
                         rows,
                         lambda row: rx.el.tr(
                             rx.el.td(rx.el.a(rx.el.strong(row["number"]),
-                                             href="/request?number=" + row["number"].to(str)),
+                                             href=f"{routes.REQUEST}?number=" + row["number"].to(str)),
                                      style=_CELL),
                             rx.el.td(row["type_label"], style=_CELL),
                             rx.el.td(row["person"], style=_CELL),

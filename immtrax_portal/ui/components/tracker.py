@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.ui import theme
+from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.request_table import status_badge
 
 _MARKS = {"done": ("✓", theme.SUCCESS), "current": ("●", theme.BLUE), "stopped": ("✕", theme.ERROR),
@@ -56,11 +56,11 @@ def tracked_request(row: rx.Var, *, on_resend=None, on_cancel=None) -> rx.Compon
         actions.append(rx.cond(row["can_cancel"].to(bool), _button(
             "Cancel request", on_cancel(number), "Cancel request " + number)))
         actions.append(rx.cond(row["can_answer"].to(bool), rx.el.a(
-            "Answer the question", href="/request?number=" + number + "#actions",
+            "Answer the question", href=f"{routes.REQUEST}?number=" + number + "#actions",
             class_name="portal-button", aria_label="Answer the program's question on request " + number)))
     return rx.el.li(
         rx.el.h3(
-            rx.el.a(number, href="/request?number=" + number),
+            rx.el.a(number, href=f"{routes.REQUEST}?number=" + number),
             " · ", row["type_label"], " for ", row["person"],
             style={"font_size": "1.1rem", "margin": "0 0 0.3rem"},
         ),

@@ -119,7 +119,8 @@ def _filters() -> rx.Component:
 
 def _row(row) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(rx.link(rx.el.strong(row["number"]), href="/request?number=" + row["number"].to(str),
+        rx.el.td(rx.link(rx.el.strong(row["number"]),
+                         href=f"{routes.REQUEST}?number=" + row["number"].to(str),
                          style={"text_decoration": "underline"}),
                  style={**_CELL, "white_space": "nowrap"}),
         rx.el.td(row["type_label"], style=_CELL),
