@@ -86,10 +86,13 @@ def build_front_end(settings: Settings) -> None:
     The bundle's websocket address is the public origin (``REFLEX_API_URL``): behind a balancer
     every instance's pages must connect back through the balancer, not to the instance's own port.
     """
-    env = {**reflex_environment(), "REFLEX_API_URL": public_origin(settings)}
+    # PYTHONHASHSEED: Reflex names some generated identifiers after Python's hash() of a var, and
+    # string hashes are salted per process unless the seed is fixed. (A var's type hashes by its
+    # address whatever the seed: see the acknowledgement ids in ui/pages/agreement.py.)
+    env = {**reflex_environment(), "REFLEX_API_URL": public_origin(settings), "PYTHONHASHSEED": "0"}
     (web_dir() / BUILD_STAMP).unlink(missing_ok=True)
-    subprocess.run([str(Path(sys.executable).with_name("reflex")), "export", "--frontend-only",  # noqa: S603
-                    "--no-zip", "--env", "prod"], cwd=PROJECT_ROOT, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "immtrax_portal.serving", "export"],  # noqa: S603 - fixed argv
+                   cwd=PROJECT_ROOT, env=env, check=True)
     stamp = {"fingerprint": source_fingerprint(settings), "public_origin": public_origin(settings),
              "reflex": version("reflex")}
     (web_dir() / BUILD_STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
@@ -113,3 +116,29 @@ def serving_environment() -> dict[str, str]:
     # Reflex's internal switches are read from "__"-prefixed variables (reflex_base/environment.py).
     return {**reflex_environment(), "REFLEX_ENV_MODE": "prod", "__REFLEX_SKIP_COMPILE": "true",
             "__REFLEX_MOUNT_FRONTEND_COMPILED_APP": "true"}
+
+
+# Reflex writes two per-run values into <web>/reflex.json, which the bundle imports: a random
+# project hash (at the web folder's first init) and the time of the build. Fixed, two builds of
+# the same sources are byte-identical.
+REPRODUCIBLE_PROJECT_HASH = int(hashlib.sha256(b"immtrax-portal").hexdigest()[:30], 16)
+REPRODUCIBLE_RUN_TIME = "not recorded (reproducible build)"
+
+
+def _export_reproducibly() -> None:
+    """``reflex export --frontend-only --no-zip --env prod``, with reflex.json's per-run values
+    fixed just before the bundle is built (Reflex sets them in ``setup_frontend``)."""
+    from reflex.reflex import cli as reflex_cli
+    from reflex.utils import path_ops, prerequisites
+
+    def record_fixed_run_values() -> None:
+        path_ops.update_json_file(prerequisites.get_web_dir() / "reflex.json",
+                                  {"project_hash": REPRODUCIBLE_PROJECT_HASH,
+                                   "last_reflex_run_datetime": REPRODUCIBLE_RUN_TIME})
+
+    prerequisites.set_last_reflex_run_time = record_fixed_run_values
+    reflex_cli(["export", "--frontend-only", "--no-zip", "--env", "prod"])
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["export"]:
+    _export_reproducibly()
