@@ -39,6 +39,7 @@ class Nginx:
         user = "user root;\n" if os.geteuid() == 0 else ""
         self.config.write_text(f"""{user}worker_processes 1;
 daemon off;
+worker_shutdown_timeout 2s;
 pid {self.folder / 'nginx.pid'};
 error_log {self.folder / 'error.log'} warn;
 events {{ worker_connections 512; }}
@@ -49,7 +50,6 @@ http {{
     fastcgi_temp_path {temp / 'fastcgi'};
     uwsgi_temp_path {temp / 'uwsgi'};
     scgi_temp_path {temp / 'scgi'};
-    worker_shutdown_timeout 2s;
     upstream immtrax_portal {{
 {servers}
     }}
