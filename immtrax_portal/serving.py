@@ -30,6 +30,10 @@ BUILD_STAMP = "immtrax-build.json"
 APP_TARGET = "immtrax_portal.immtrax_portal:app"
 # What the front end is compiled from: a change to any of these needs a new build.
 BUILD_INPUTS = ("immtrax_portal/**/*.py", "assets/**/*", "rxconfig.py", "reflex.lock/*", "pyproject.toml")
+# What the pages show that is fixed when they are compiled (the footer's contact facts, the Okta
+# guide link, the demo sign-in label): a change to one of these settings needs a new build too.
+BUILD_SETTINGS = ("program_name", "program_phone", "program_hours", "okta_account_guide_url",
+                  "uses_demo_sign_in")
 # Reflex uses npm and the venv's Node.js, offline-friendly and quiet (see ENVIRONMENT.md).
 QUIET_REFLEX = {"REFLEX_USE_NPM": "1", "REFLEX_CHECK_LATEST_VERSION": "false",
                 "REFLEX_TELEMETRY_ENABLED": "false"}
@@ -52,8 +56,10 @@ def public_origin(settings: Settings) -> str:
 
 
 def source_fingerprint(settings: Settings) -> str:
-    """SHA-256 over the build's inputs, the Reflex version and the public origin."""
-    digest = hashlib.sha256(f"reflex {version('reflex')}\n{public_origin(settings)}\n".encode())
+    """SHA-256 over the build's inputs, the Reflex version, the public origin and the settings the
+    pages show."""
+    shown = json.dumps({name: getattr(settings, name) for name in BUILD_SETTINGS}, sort_keys=True)
+    digest = hashlib.sha256(f"reflex {version('reflex')}\n{public_origin(settings)}\n{shown}\n".encode())
     files = sorted({path for pattern in BUILD_INPUTS for path in PROJECT_ROOT.glob(pattern)
                     if path.is_file() and "__pycache__" not in path.parts})
     for path in files:

@@ -109,3 +109,10 @@ def test_a_build_fingerprint_changes_with_the_public_url():
     first = serving.source_fingerprint(Settings(public_url="http://localhost:3520"))
     assert first == serving.source_fingerprint(Settings(public_url="http://localhost:3520/"))
     assert first != serving.source_fingerprint(Settings(public_url="https://access.example"))
+
+
+def test_a_build_fingerprint_changes_with_what_the_pages_show_at_build_time():
+    first = serving.source_fingerprint(Settings())
+    assert first != serving.source_fingerprint(Settings(program_phone="(406) 555-0100"))
+    assert first != serving.source_fingerprint(Settings(oidc_issuer="https://mt.okta.example"))
+    assert first == serving.source_fingerprint(Settings(smtp_host="smtp.mt.example"))
