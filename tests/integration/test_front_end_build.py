@@ -14,8 +14,11 @@ import pytest
 
 from immtrax_portal import security_headers, serving
 from immtrax_portal.settings import Settings
+from tests.support.databases import selected_backend
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(selected_backend() == "postgresql",
+                                reason="uses no database: runs in the SQLite pass of make test")
 PUBLIC_URL = "http://localhost:3599"
 
 
