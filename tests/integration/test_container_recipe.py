@@ -110,6 +110,14 @@ def container_root(tmp_path: Path) -> Path:
     return root
 
 
+def package_caches() -> dict[str, str]:
+    """This machine's package-index settings and caches, as a build cache and the build host's
+    network settings would give docker build: the packages still come through pip and npm."""
+    machine = {name: value for name, value in os.environ.items()
+               if name.startswith(("PIP_", "NPM_CONFIG_")) and name != "PIP_NO_CACHE_DIR"}
+    return {**machine, "PIP_NO_CACHE_DIR": "0", "NPM_CONFIG_CACHE": str(Path.home() / ".npm")}
+
+
 @ONCE
 def test_the_portal_users_build_steps_run_in_a_clean_environment_and_the_result_serves(tmp_path):
     workdir = next(arguments for op, arguments in instructions() if op == "WORKDIR")
@@ -130,9 +138,12 @@ def test_the_portal_users_build_steps_run_in_a_clean_environment_and_the_result_
             env.update({name: re.sub(r"\$(\w+)", lambda m: env.get(m[1], ""), value)
                         for name, value in env_pairs(arguments).items()})
         elif op == "RUN" and user_seen:
+            env.update(package_caches())
             result = subprocess.run(["/bin/sh", "-c", arguments], cwd=root, env=env, timeout=1500,
                                     capture_output=True, text=True)
-            assert result.returncode == 0, f"RUN {arguments}\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+            errors = "\n".join(line for line in (result.stdout + result.stderr).splitlines()
+                               if "npm error" in line or "ERROR" in line)
+            assert result.returncode == 0, f"RUN {arguments}\n{errors}\n{result.stderr[-3000:]}"
     assert (root / ".web" / "build" / "client" / "index.html").is_file()
 
     # The CMD, as `docker run` would start it (development mode: no production secrets here).
