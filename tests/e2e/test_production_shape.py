@@ -368,3 +368,15 @@ def test_with_one_instance_stopped_the_portal_stays_usable_through_the_other(sha
     sign_in_as(staff, shape.url, "demo-staff", return_to="/staff/queue")
     expect(staff.get_by_role("main").get_by_text(DELETION).first).to_be_visible(timeout=15000)
     save_screenshot(staff, "production-one-instance-stopped-390")
+
+
+def test_serve_exits_non_zero_when_its_web_server_dies_and_leaves_no_worker_behind(shape):
+    [running] = [instance for instance in shape.instances.values() if instance.process.poll() is None]
+    workers = running.workers()
+    [granian] = [process for process in running.processes() if process.children() == workers]
+    granian.kill()  # Granian itself, not a worker: nothing respawns it but a supervisor
+    status = running.process.wait(timeout=60)
+    assert status != 0, "a supervisor with restart-on-failure would not bring the portal back"
+    assert "The portal stopped: the web server exited" in running.log.read_text()
+    _gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == [], "workers outlived serve"
