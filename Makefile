@@ -19,6 +19,10 @@ run: $(VENV)/.installed
 	$(BIN)/python -m immtrax_portal.cli prepare
 	$(BIN)/python -m immtrax_portal.cli serve
 
+# The front end, once (for IMMTRAX_PUBLIC_URL); `serve` then starts from it in seconds.
+build: $(VENV)/.installed
+	$(BIN)/python -m immtrax_portal.cli build
+
 # One pass of the suite per database; PostgreSQL's pass is skipped, saying so, when it does not answer.
 TEST_DATABASES ?= sqlite postgresql
 
@@ -47,4 +51,4 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	touch $@
 
 clean:
-	rm -rf .web .web-e2e .web-e2e-faults data/*.db data/*.db-* $(VENV)
+	rm -rf .web .web-e2e .web-e2e-faults .web-e2e-production .web-build-check-* data/*.db data/*.db-* $(VENV)

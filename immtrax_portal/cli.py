@@ -1,15 +1,18 @@
-"""Command line for the README commands: ``prepare`` (migrate, demo data), ``serve``, ``browser-check``,
+"""Command line for the README commands: ``prepare`` (migrate, demo data), ``build`` (the front end,
+once), ``serve`` (from that build, building it first when missing), ``browser-check``,
 and ``verify-audit`` (check the audit log's hash chain; exit code 1 names the first broken link).
 
-Usage: python -m immtrax_portal.cli {prepare|serve|browser-check|verify-audit}
+Usage: python -m immtrax_portal.cli {prepare|build|serve|browser-check|verify-audit}
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from immtrax_portal.settings import PROJECT_ROOT, get_settings
@@ -29,44 +32,88 @@ def prepare() -> None:
         print("Demo data loaded." if created else "Demo data already present.")
 
 
+def build() -> None:
+    """Build the front end once (for IMMTRAX_PUBLIC_URL) into the web folder; ``serve`` starts from it."""
+    from immtrax_portal import serving
+
+    settings = get_settings()
+    started = time.monotonic()
+    serving.build_front_end(settings)
+    print(f"Front end built for {serving.public_origin(settings)} in {serving.web_dir()} "
+          f"({time.monotonic() - started:.0f} s).")
+
+
 def serve() -> None:
-    """Start the demo sign-in provider when no Okta issuer is set, then Reflex in production mode."""
+    """Start the demo sign-in provider when no Okta issuer is set, then Granian on the built front end.
+
+    Exits non-zero whenever the portal stops by itself (Granian gave up, the demo provider died), so
+    a supervisor that restarts on failure brings it back; exits 0 only when told to stop (SIGTERM).
+    """
+    from immtrax_portal import serving
     from immtrax_portal.db import get_engine
     from immtrax_portal.migrations import DatabaseBehindMigrations, ensure_database_is_current
 
     try:
+        settings = get_settings()
         ensure_database_is_current(get_engine())
-    except DatabaseBehindMigrations as behind:
-        sys.exit(f"Refusing to start: {behind}")
-    settings = get_settings()
-    children: list[subprocess.Popen] = []
+    except (DatabaseBehindMigrations, ValueError) as refusal:
+        sys.exit(f"Refusing to start: {refusal}")
+    if not serving.build_is_current(settings):
+        print("No front-end build for these sources and this public URL in "
+              f"{serving.web_dir()}: building it first (python -m immtrax_portal.cli build).")
+        build()
+    children: dict[str, subprocess.Popen] = {}
     if settings.uses_demo_sign_in:
-        children.append(subprocess.Popen([sys.executable, "-m", "immtrax_portal.auth.demo_provider"]))
+        children["the demo sign-in provider"] = subprocess.Popen(  # noqa: S603 - fixed argv
+            [sys.executable, "-m", "immtrax_portal.auth.demo_provider"], start_new_session=True)
         print(f"Demo sign-in provider on http://127.0.0.1:{settings.demo_oidc_port}")
-    port = settings.public_url.rsplit(":", 1)[-1].split("/")[0]
-    command = [str(Path(sys.executable).with_name("reflex")), "run", "--env", "prod",
-               "--single-port", "--frontend-port", port if port.isdigit() else "3000"]
-    app = subprocess.Popen(command, cwd=PROJECT_ROOT, start_new_session=True)  # noqa: S603 - fixed argv
-    children.append(app)
+    children["the web server"] = subprocess.Popen(  # noqa: S603 - fixed argv
+        serving.granian_command(settings), cwd=PROJECT_ROOT, env=serving.serving_environment(),
+        start_new_session=True)
+    print(f"Serving {settings.public_url} on {settings.listen_host}:{settings.listen_port} "
+          f"with {settings.worker_count} worker(s).", flush=True)
 
-    def stop(*_args) -> None:
-        for child in children:
-            if child.poll() is None:
-                _terminate(child)
+    def stop_all(*_args) -> None:
+        for child in children.values():
+            _stop_process_group(child)
         sys.exit(0)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    app.wait()
-    stop()
+    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_all)
+    name, status = _first_to_exit(children)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for child in children.values():
+        _stop_process_group(child)
+    sys.exit(f"The portal stopped: {name} exited with status {status}." + (
+        "" if status else " Exiting with status 1 so a supervisor restarts it."))
 
 
-def _terminate(child: subprocess.Popen) -> None:
+def _first_to_exit(children: dict[str, subprocess.Popen]) -> tuple[str, int]:
+    """Wait until one child process ends by itself; its name and exit status."""
+    while True:
+        for name, child in children.items():
+            if (status := child.poll()) is not None:
+                return name, status
+        time.sleep(0.5)
+
+
+def _stop_process_group(child: subprocess.Popen) -> None:
+    """SIGTERM to the child's whole process group (its workers too, even when the child itself
+    is already gone), SIGKILL to whatever is left after the grace period."""
     try:
-        os.killpg(child.pid, signal.SIGTERM) if child.pid == os.getpgid(child.pid) else child.terminate()
-        child.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        child.kill()
+        os.killpg(child.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        child.poll()
+        try:
+            os.killpg(child.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)
 
 
 def browser_check() -> None:
@@ -88,7 +135,7 @@ def verify_audit() -> None:
         sys.exit(1)
 
 
-COMMANDS = {"prepare": prepare, "serve": serve, "browser-check": browser_check,
+COMMANDS = {"prepare": prepare, "build": build, "serve": serve, "browser-check": browser_check,
             "verify-audit": verify_audit}
 
 

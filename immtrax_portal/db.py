@@ -43,7 +43,11 @@ def build_engine(url: str) -> Engine:
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # The pool's size is a setting with a budget (settings.database_connection_budget): every worker
+    # process of every instance holds one such pool against the server's max_connections.
+    settings = get_settings()
+    return create_engine(url, pool_pre_ping=True, pool_size=settings.database_pool_size,
+                         max_overflow=settings.database_max_overflow)
 
 
 @lru_cache

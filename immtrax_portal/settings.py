@@ -6,6 +6,7 @@ mail kept in the development mailbox. Production refuses to start on those defau
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -72,6 +73,20 @@ class Settings(BaseSettings):
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
 
+    # How the portal is served (immtrax_portal/serving.py). The listen address is separate from the
+    # public URL: behind a balancer or TLS proxy, https://access.example may be served from :3000.
+    listen_host: str = "0.0.0.0"  # noqa: S104 - a server, and a container, listens on every interface
+    listen_port: int = Field(default=3000, ge=1, le=65535)
+    # Worker processes of this instance. Unset: one per CPU core (at most 4) with Redis, 1 without.
+    workers: int | None = Field(default=None, ge=1, le=32)
+    # PostgreSQL connections: each worker process holds a pool of ``database_pool_size`` connections
+    # and opens up to ``database_max_overflow`` more under load. The instance refuses to start when
+    # workers x (pool + overflow) exceeds ``database_connection_budget``, its share of the server's
+    # max_connections (PostgreSQL's default is 100, a few reserved for the superuser).
+    database_pool_size: int = Field(default=5, ge=1, le=100)
+    database_max_overflow: int = Field(default=5, ge=0, le=100)
+    database_connection_budget: int = Field(default=40, ge=1, le=10_000)
+
     # Benchmarking only: count SQL statements and serve them at /debug/query-count.
     debug_query_counter: bool = False
     # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
@@ -127,6 +142,37 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_serving_shapes(self) -> Settings:
+        """Shapes that start but then fail people: refused at start-up in every environment."""
+        problems = []
+        if self.worker_count > 1 and not self.redis_url:
+            problems.append(f"IMMTRAX_WORKERS={self.worker_count} needs IMMTRAX_REDIS_URL: without Redis "
+                            "each worker keeps its own tabs' state, and a tab that reconnects to another "
+                            "worker loses it")
+        if not self.is_sqlite and self.database_connections_at_most > self.database_connection_budget:
+            problems.append(
+                f"{self.worker_count} workers x (IMMTRAX_DATABASE_POOL_SIZE={self.database_pool_size} + "
+                f"IMMTRAX_DATABASE_MAX_OVERFLOW={self.database_max_overflow}) = "
+                f"{self.database_connections_at_most} database connections, over "
+                f"IMMTRAX_DATABASE_CONNECTION_BUDGET={self.database_connection_budget}")
+        if problems:
+            raise ValueError("refusing to start: " + "; ".join(problems))
+        return self
+
+    @property
+    def worker_count(self) -> int:
+        """IMMTRAX_WORKERS, else what suits this machine: the handlers wait on the database in
+        threads, so one process per core serves it; more only add memory and connections."""
+        if self.workers is not None:
+            return self.workers
+        return min(os.cpu_count() or 1, 4) if self.redis_url else 1
+
+    @property
+    def database_connections_at_most(self) -> int:
+        """The most database connections this instance's workers can hold at once."""
+        return self.worker_count * (self.database_pool_size + self.database_max_overflow)
 
     @property
     def is_sqlite(self) -> bool:

@@ -42,6 +42,8 @@ def portal_environment(data_dir: Path, database_url: str, *, port: int, oidc_por
         "IMMTRAX_DATA_DIR": str(data_dir),
         "IMMTRAX_DATABASE_URL": database_url,
         "IMMTRAX_PUBLIC_URL": f"http://localhost:{port}",
+        "IMMTRAX_LISTEN_HOST": "127.0.0.1",
+        "IMMTRAX_LISTEN_PORT": str(port),
         "IMMTRAX_DEMO_OIDC_PORT": str(oidc_port),
         # The whole suite signs in from one address many times within a rate-limit window.
         "IMMTRAX_RATE_LIMIT_SIGN_IN_PER_IP": "10000",

@@ -99,9 +99,12 @@ def _wrong_account() -> rx.Component:
 
 
 def _acknowledgement(text, index) -> rx.Component:
-    box_id = f"field-ack-{index}"
+    # The id is a Var, not an f-string of one: an f-string embeds the Var's per-process hash into a
+    # generated ref name, and two builds of the same sources would then differ.
+    box_id = rx.Var.create("field-ack-") + index.to_string()
     return rx.el.label(
-        rx.el.input(type="checkbox", id=box_id, name=f"ack-{index}", value="yes", style=CHECKBOX_STYLE,
+        rx.el.input(type="checkbox", id=box_id, name=rx.Var.create("ack-") + index.to_string(),
+                    value="yes", style=CHECKBOX_STYLE,
                     aria_describedby=rx.cond(A.acknowledgement_error != "", "field-ack-error", "")),
         rx.el.span(text),
         html_for=box_id,

@@ -1,0 +1,69 @@
+"""Build once, run many: two builds of the same sources, in two web folders as on two machines,
+are byte-identical, so every instance serves the same hashed assets under the same
+Content-Security-Policy hashes; and ``serve`` starts from an existing build without rebuilding."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from immtrax_portal import security_headers, serving
+from immtrax_portal.settings import Settings
+from tests.support.databases import selected_backend
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(selected_backend() == "postgresql",
+                                reason="uses no database: runs in the SQLite pass of make test")
+PUBLIC_URL = "http://localhost:3599"
+
+
+def build_into(folder: Path) -> None:
+    env = {**os.environ, "REFLEX_WEB_WORKDIR": str(folder), "IMMTRAX_PUBLIC_URL": PUBLIC_URL}
+    subprocess.run([sys.executable, "-m", "immtrax_portal.cli", "build"], cwd=ROOT, env=env, check=True,
+                   timeout=900)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def csp_hashes(folder: Path) -> set[str]:
+    found: set[str] = set()
+    for page in folder.rglob("*.html"):
+        found |= security_headers.hashes_of_inline_scripts(page.read_text(encoding="utf-8"))
+    return found
+
+
+@pytest.fixture(scope="module")
+def two_builds() -> tuple[Path, Path]:
+    folders = (ROOT / ".web-build-check-1", ROOT / ".web-build-check-2")
+    for folder in folders:
+        build_into(folder)
+    return folders
+
+
+def test_two_builds_of_the_same_sources_are_byte_identical(two_builds):
+    first, second = (tree_digest(serving.built_pages_dir(folder)) for folder in two_builds)
+    assert any(name.startswith("assets/") and name.endswith(".js") for name in first)
+    differing = sorted(name for name in first.keys() | second.keys() if first.get(name) != second.get(name))
+    assert differing == [], f"the builds differ in {differing[:10]}"
+
+
+def test_two_builds_give_the_same_content_security_policy_hashes(two_builds):
+    first, second = (csp_hashes(serving.built_pages_dir(folder)) for folder in two_builds)
+    assert first and first == second
+
+
+def test_a_build_is_stamped_for_its_sources_and_public_url(two_builds, monkeypatch):
+    monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(two_builds[0]))
+    assert serving.build_is_current(Settings(public_url=PUBLIC_URL))
+    assert not serving.build_is_current(Settings(public_url="https://access.example"))
+    bundle = "".join(path.read_text(errors="replace")
+                     for path in (serving.built_pages_dir(two_builds[0]) / "assets").glob("*.js"))
+    assert "ws://localhost:3599/_event" in bundle  # the websocket goes back through the public URL
