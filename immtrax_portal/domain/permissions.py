@@ -38,6 +38,12 @@ class Actor:
         return self.is_staff or self.is_admin
 
 
+def require_supervisor(actor: Actor) -> None:
+    """Requests are made by supervisors the program has registered for an organization."""
+    if not actor.supervised_org_ids:
+        raise NotAllowed("Only supervisors registered with the program can submit requests.")
+
+
 def require_supervisor_of(actor: Actor, organization_id: int) -> None:
     if organization_id not in actor.supervised_org_ids:
         raise NotAllowed("You are not registered as a supervisor of that organization.")

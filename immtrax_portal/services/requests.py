@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain import validation as v
 from immtrax_portal.domain.enums import (
-    OPEN_STATUSES,
     AccessLevel,
     DeletionReason,
     RequestStatus,
@@ -45,35 +44,14 @@ from immtrax_portal.services.invitations import (
     issue_invitation,
 )
 from immtrax_portal.services.mail import queue_email
-
-
-@dataclass(frozen=True)
-class RequestDraft:
-    """What a supervisor asks for; strings as typed, checked by ``draft_problems``."""
-
-    organization_id: int
-    request_type: RequestType
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    phone: str = ""
-    job_title: str = ""
-    start_date: str = ""
-    access_level: str = ""
-    subject_person_id: int | None = None
-    deletion_reason: str = ""
-    last_day: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class RegistryAdvice:
-    """What the registry says about a person at an organization, for the wizard to offer."""
-
-    message: str
-    suggested_type: RequestType | None = None
-    open_request_number: str | None = None
-    blocking: bool = True
+from immtrax_portal.services.wizard.answers import RequestDraft
+from immtrax_portal.services.wizard.registry import (
+    RegistryAdvice,
+    active_grants_of,
+    open_request_for,
+    registry_advice,
+)
+from immtrax_portal.services.wizard.steps import draft_problems, same_level_problem
 
 
 @dataclass
@@ -84,91 +62,6 @@ class SubmissionRefused(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-def draft_problems(draft: RequestDraft, today: date) -> dict[str, str]:
-    """Field -> message for everything wrong with the draft's own fields."""
-    if draft.request_type.picks_from_roster:
-        problems = {}
-        if not draft.subject_person_id:
-            problems["subject_person_id"] = "Choose the person from your organization's users."
-        if draft.request_type == RequestType.PERMISSIONS_CHANGE:
-            if message := v.access_level_problem(draft.access_level):
-                problems["access_level"] = message
-            if message := v.note_problem(draft.note, required=True, what="reason for the change"):
-                problems["note"] = message
-        else:
-            if message := v.deletion_reason_problem(draft.deletion_reason):
-                problems["deletion_reason"] = message
-            if message := v.last_day_problem(draft.last_day, today):
-                problems["last_day"] = message
-            if message := v.note_problem(draft.note):
-                problems["note"] = message
-        return problems
-    problems = v.new_person_problems(
-        {
-            "first_name": draft.first_name, "last_name": draft.last_name, "email": draft.email,
-            "phone": draft.phone, "job_title": draft.job_title, "start_date": draft.start_date,
-        },
-        today,
-    )
-    if message := v.access_level_problem(draft.access_level):
-        problems["access_level"] = message
-    if message := v.note_problem(draft.note):
-        problems["note"] = message
-    return problems
-
-
-def open_request_for(session: Session, person_id: int, organization_id: int) -> AccessRequest | None:
-    return session.exec(
-        select(AccessRequest).where(
-            AccessRequest.subject_person_id == person_id,
-            AccessRequest.organization_id == organization_id,
-            AccessRequest.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
-        )
-    ).first()
-
-
-def active_grants_of(session: Session, person_id: int) -> list[Grant]:
-    return list(session.exec(select(Grant).where(Grant.person_id == person_id, Grant.active)))
-
-
-def registry_advice(
-    session: Session, organization_id: int, request_type: RequestType, email: str
-) -> RegistryAdvice | None:
-    """What the registry knows that should change a New Access or Change Employer request."""
-    person = session.exec(select(Person).where(Person.email == v.normalize_email(email))).first()
-    grants = active_grants_of(session, person.id) if person else []
-    here = next((g for g in grants if g.organization_id == organization_id), None)
-    elsewhere = next((g for g in grants if g.organization_id != organization_id), None)
-    if person:
-        existing = open_request_for(session, person.id, organization_id)
-        if existing:
-            return RegistryAdvice(
-                f"There is already an open request ({existing.number}) for this person at this "
-                "organization. Follow that request instead of starting another.",
-                open_request_number=existing.number,
-            )
-    if here:
-        return RegistryAdvice(
-            f"This person already has {here.access_level.label} access at this organization. "
-            "To give them another level, submit a User Permissions Change instead.",
-            suggested_type=RequestType.PERMISSIONS_CHANGE,
-        )
-    if request_type == RequestType.NEW_ACCESS and elsewhere:
-        other = session.get(Organization, elsewhere.organization_id)
-        return RegistryAdvice(
-            f"This person already holds imMTrax access at {other.name if other else 'another organization'}. "
-            "Moving an existing user to your organization is a Change Employer request.",
-            suggested_type=RequestType.CHANGE_EMPLOYER,
-        )
-    if request_type == RequestType.CHANGE_EMPLOYER and not elsewhere:
-        return RegistryAdvice(
-            "We found no active imMTrax access for this email at another organization. "
-            "If the person is new to imMTrax, submit a New Access request.",
-            suggested_type=RequestType.NEW_ACCESS,
-        )
-    return None
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -231,12 +124,8 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
         require_not_about_self(actor, draft.subject_person_id, "")
         grant = _roster_grant(session, draft)
         subject = session.get(Person, draft.subject_person_id)
-        if (draft.request_type == RequestType.PERMISSIONS_CHANGE
-                and grant.access_level.value == draft.access_level):
-            raise SubmissionRefused(
-                "That is already the person's access level.",
-                {"access_level": f"They already have {grant.access_level.label}. Choose another level."},
-            )
+        if same := same_level_problem(draft.request_type, draft.access_level, grant.access_level.value):
+            raise SubmissionRefused("That is already the person's access level.", {"access_level": same})
     else:
         require_not_about_self(actor, None, draft.email)
         advice = registry_advice(session, draft.organization_id, draft.request_type, draft.email)

@@ -19,11 +19,14 @@ from immtrax_portal.domain.models import (
     AccessRequest,
     AuditEvent,
     Grant,
+    Person,
     SupervisorLink,
     WizardDraft,
 )
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
+from immtrax_portal.services.wizard import answers
+from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.handler_calls import CHROME, SAFARI, cookie_for, run, state_as, use_cookie
@@ -97,6 +100,11 @@ def test_the_idempotency_key_is_never_sent_to_the_browser(world):
     sent = json.dumps(state._get_root_state().dict(), default=str)
     assert "Ana Lopez" in sent
     assert key not in sent and "idempotency" not in sent
+
+
+def test_the_state_shows_every_answer_of_the_answers_model_as_text(world):
+    assert {name: WizardState.base_vars[name]._var_type for name in answers.NAMES} == dict.fromkeys(
+        answers.NAMES, str)
 
 
 # --- A whole request through the handlers ---------------------------------------------------------
@@ -249,12 +257,90 @@ def test_access_elsewhere_offers_change_employer_and_one_click_switches(world):
     _at_step_two_with(state, "dora.beta@beta.example")
     assert state.step == 2
     assert state.advice_type == "change_employer"
-    assert "Beta Health" in state.advice_message
+    assert "another organization" in state.advice_message
     assert "registry" in state.errors
     next_event = state.switch_type("change_employer")
     assert state.request_type == "change_employer"
     state.continue_step({})  # what the returned event does
     assert next_event is not None and state.step == 3
+
+
+def sent_to_browser(state: WizardState) -> str:
+    """Every var of the tab as Reflex sends it to the browser (backend-only vars are left out)."""
+    return json.dumps(state._get_root_state().dict(), default=str)
+
+
+def test_access_elsewhere_never_tells_the_supervisor_which_organization_it_is(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "dora.beta@beta.example")
+    assert state.advice_type == "change_employer"
+    assert "Beta Health" not in sent_to_browser(state) and "BETA-2" not in sent_to_browser(state)
+    state.switch_type("change_employer")
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    assert state.step == 4
+    assert "Beta Health" not in sent_to_browser(state)
+    run(state.submit())
+    assert state.step == 5
+    assert "Beta Health" not in sent_to_browser(state)
+
+
+def test_a_submission_refused_by_the_registry_does_not_name_the_organization_either(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    assert state.step == 4
+    # Between the review and the submit, Nora is given access at Beta Health.
+    with session_scope() as session:
+        nora = Person(email="nora.newhire@alpha.example", first_name="Nora", last_name="Newhire")
+        session.add(nora)
+        session.flush()
+        session.add(Grant(person_id=nora.id, organization_id=world.beta, access_level="read_only_consent"))
+    run(state.submit())
+    assert state.step == 2 and state.advice_type == "change_employer"
+    assert "another organization" in state.advice_message
+    assert "Beta Health" not in sent_to_browser(state)
+
+
+def test_every_registry_look_up_is_audited_with_who_asked_about_which_email(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "Dora.Beta@beta.example")
+    with session_scope() as session:
+        [lookup] = session.exec(select(AuditEvent).where(AuditEvent.action == "wizard.registry_lookup")).all()
+    assert (lookup.actor_id, lookup.outcome) == (world.sam, AuditOutcome.SUCCESS)
+    assert json.loads(lookup.details)["email"] == "dora.beta@beta.example"
+    assert json.loads(lookup.details)["suggested_type"] == "change_employer"
+
+
+def test_registry_look_ups_are_limited_per_supervisor_with_a_clear_message(world, monkeypatch):
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_REGISTRY_LOOKUP_PER_PERSON", "2")
+    get_settings.cache_clear()
+    try:
+        state = opened(world.sam)
+        state.choose_type("new_access")
+        state.continue_step({})
+        fill_new_person(state, "someone.one@elsewhere.example")
+        state.continue_step({})
+        assert state.step == 3
+        state.go_back()
+        state.continue_step({"email": "someone.two@elsewhere.example"})
+        assert state.step == 3
+        state.go_back()
+        state.continue_step({"email": "dora.beta@beta.example"})
+        assert state.step == 2
+        assert "Too many look-ups of people in the registry from your account" in state.errors["registry"]
+        assert state.advice_type == ""  # the third look-up was not made
+        assert [d.action for d in denials()] == ["rate_limited:registry_lookup"]
+        other = opened(world.tess)  # another supervisor has a count of their own
+        _at_step_two_with(other, "ana.lopez@alpha.example")
+        assert other.advice_type == "change_employer"
+    finally:
+        get_settings.cache_clear()
 
 
 def test_access_here_offers_a_permissions_change_for_that_user(world):
