@@ -27,6 +27,7 @@ from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.services.wizard import answers
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.state.browser_gate import BrowserGateState
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.handler_calls import CHROME, SAFARI, cookie_for, run, state_as, use_cookie
@@ -391,6 +392,68 @@ def test_a_roster_pick_from_another_organization_is_refused(world):
     assert "subject_person_id" in state.errors
     state.search_people("dora")
     assert state.roster_matches == []
+
+
+# Every public handler of the wizard with harmless arguments, as a forged client would call it.
+CALLS = {
+    "open_wizard": (), "choose_organization": ("1",), "choose_type": ("new_access",),
+    "set_field": ("first_name", "Nora"), "search_people": ("a",), "search_form": ({"roster_query": "a"},),
+    "choose_person": ("3",), "switch_type": ("change_employer",), "choose_level": ("record_maintenance",),
+    "answer_question": ("q_records", "yes"), "use_recommended_level": (),
+    "choose_deletion_reason": ("left_employment",), "continue_step": ({},), "go_back": (), "edit_step": (1,),
+    "submit": (), "ask_to_cancel": (), "keep_editing": (), "cancel_request": (), "start_over": (),
+}
+
+
+def test_the_list_of_calls_is_every_handler_of_the_wizard():
+    assert set(CALLS) == set(WizardState.event_handlers) - set(BrowserGateState.event_handlers)
+
+
+def call(state: WizardState, handler: str, *args):
+    return run(getattr(state, handler)(*(args or CALLS[handler])))
+
+
+@pytest.mark.parametrize("caller", ["signed out", "not a supervisor"])
+@pytest.mark.parametrize("handler", sorted(CALLS))
+def test_every_refused_call_leaves_exactly_one_denial(world, caller, handler):
+    person = None if caller == "signed out" else world.user("ana.lopez@alpha.example")
+    before = len(denials())
+    call(wizard(person), handler)
+    assert len(denials()) == before + 1
+
+
+@pytest.mark.parametrize("forged", [lambda w: w.user("dora.beta@beta.example"),       # another organization's
+                                    lambda w: str(w.user("dora.beta@beta.example")),
+                                    lambda w: w.sam, lambda w: str(w.sam)])             # oneself
+def test_a_forged_roster_pick_by_number_or_text_is_refused_with_one_denial(world, forged):
+    state = opened(world.sam)
+    state.choose_type("permissions_change")
+    state.continue_step({})
+    before = len(denials())
+    state.choose_person(forged(world))
+    assert state.subject_person_id == "" and "subject_person_id" in state.errors
+    assert [d.action for d in denials()[before:]] == ["wizard.choose_person"]
+
+
+def test_another_organization_by_number_is_refused_with_one_denial(world):
+    state = opened(world.sam)
+    state.choose_organization(world.beta)
+    assert state.organization_id == str(world.alpha)
+    assert [d.action for d in denials()] == ["wizard.choose_organization"]
+
+
+def test_a_draft_for_an_organization_no_longer_supervised_is_refused_once_per_call(world):
+    with session_scope() as session:
+        session.add(SupervisorLink(person_id=world.sam, organization_id=world.beta))
+    state = opened(world.sam)
+    state.choose_organization(str(world.beta))
+    with session_scope() as session:
+        link = session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam,
+                                                         SupervisorLink.organization_id == world.beta)).one()
+        session.delete(link)
+    state.set_field("first_name", "Nora")
+    assert state.organization_id == "" and "no longer registered" in state.notice
+    assert [d.action for d in denials()] == ["wizard.set_field"]
 
 
 @pytest.mark.parametrize("forged", ["²", "１", "99999999999", "2147483648", "-1", "0", " ", "1e3"])
