@@ -120,6 +120,14 @@ def require_may_remove_staff_role(actor: Actor, target_person_id: int, target_is
                          target_type="person", target_id=target_person_id)
 
 
+def require_may_link_supervisor(actor: Actor, organization_id: int, email: str) -> None:
+    """Staff link supervisors, never themselves (four eyes on who may submit requests)."""
+    require_staff(actor)
+    if email.strip().lower() == actor.email:
+        raise NotAllowed("You cannot make yourself a supervisor; ask another staff member.",
+                         target_type="organization", target_id=organization_id)
+
+
 def require_roster_reader(actor: Actor, organization_id: int) -> None:
     """An organization's roster: its supervisors, and program staff."""
     if not actor.is_program_staff:

@@ -12,7 +12,7 @@ THE GUARD. Every event handler that needs a signed-in caller declares its rule, 
 
 ``guarded`` resolves the caller once per event from the cookie (never from state), applies the
 named ``Rule`` of ``domain/permissions.py``, and on refusal records exactly one audit row (the
-typed action, the reason) and shows the message through the state's ``_show_refusal``. A
+typed action, the reason) and shows the message through the state's ``_on_refused``. A
 ``NotAllowed`` raised by the handler body (a service's rule about one request or organization)
 is recorded and shown the same way, once. ``page=True`` is for on_load handlers: a refused
 caller is sent to sign in, or to the not-allowed page. The handler may be a plain function, a
@@ -53,6 +53,9 @@ PAGE_PATH_MAX = 200
 # (``asyncio.to_thread`` copies context variables into the thread).
 _EVENT_LOOP: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
     "immtrax_event_loop", default=None)
+# The signed-in person behind the guarded event being handled (``SessionState._caller_person``).
+_CALLER_PERSON: contextvars.ContextVar[Person | None] = contextvars.ContextVar(
+    "immtrax_caller_person", default=None)
 
 
 def go_to_server_route(url: str) -> rx.event.EventSpec:
@@ -60,9 +63,12 @@ def go_to_server_route(url: str) -> rx.event.EventSpec:
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
-def guarded(rule: Rule, action: AuditAction, *, page: bool = False):
+def guarded(rule: Rule, action: AuditAction, *, page: bool = False, show: str = ""):
     """Declare who may call an event handler (see the module docstring). The decorated function
-    takes the caller as its first argument after ``self``; the browser never supplies it."""
+    takes the caller as its first argument after ``self``; the browser never supplies it.
+
+    ``show`` names the var that displays this handler's refusals (default: the state's
+    ``_on_refused`` decides)."""
 
     def decorate(fn):
         signature = inspect.signature(fn)
@@ -75,47 +81,59 @@ def guarded(rule: Rule, action: AuditAction, *, page: bool = False):
             async def wrapper(self, *args, **kwargs):
                 kwargs.pop("actor", None)
                 _EVENT_LOOP.set(asyncio.get_running_loop())
-                actor, refused = await asyncio.to_thread(self._admit, rule, action, page)
+                actor, person, refused = await asyncio.to_thread(self._admit, rule, action, page, show)
                 if actor is None:
                     yield refused
                     return
+                held = _CALLER_PERSON.set(person)
                 try:
                     async for update in fn(self, actor, *args, **kwargs):
                         yield update
                 except NotAllowed as refusal:
-                    yield await asyncio.to_thread(self._refused_by_rule, actor, action, refusal)
+                    yield await asyncio.to_thread(self._refused_by_rule, actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
         elif inspect.iscoroutinefunction(fn):
             async def wrapper(self, *args, **kwargs):
                 kwargs.pop("actor", None)
                 _EVENT_LOOP.set(asyncio.get_running_loop())
-                actor, refused = await asyncio.to_thread(self._admit, rule, action, page)
+                actor, person, refused = await asyncio.to_thread(self._admit, rule, action, page, show)
                 if actor is None:
                     return refused
+                held = _CALLER_PERSON.set(person)
                 try:
                     return await fn(self, actor, *args, **kwargs)
                 except NotAllowed as refusal:
-                    return await asyncio.to_thread(self._refused_by_rule, actor, action, refusal)
+                    return await asyncio.to_thread(self._refused_by_rule, actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
         elif inspect.isgeneratorfunction(fn):
             def wrapper(self, *args, **kwargs):
                 kwargs.pop("actor", None)
-                actor, refused = self._admit(rule, action, page)
+                actor, person, refused = self._admit(rule, action, page, show)
                 if actor is None:
                     yield refused
                     return
+                held = _CALLER_PERSON.set(person)
                 try:
                     yield from fn(self, actor, *args, **kwargs)
                 except NotAllowed as refusal:
-                    yield self._refused_by_rule(actor, action, refusal)
+                    yield self._refused_by_rule(actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
         else:
             def wrapper(self, *args, **kwargs):
                 kwargs.pop("actor", None)
-                actor, refused = self._admit(rule, action, page)
+                actor, person, refused = self._admit(rule, action, page, show)
                 if actor is None:
                     return refused
+                held = _CALLER_PERSON.set(person)
                 try:
                     return fn(self, actor, *args, **kwargs)
                 except NotAllowed as refusal:
-                    return self._refused_by_rule(actor, action, refusal)
+                    return self._refused_by_rule(actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
 
         functools.update_wrapper(wrapper, fn)
         wrapper.__signature__ = public
@@ -218,34 +236,51 @@ class SessionState(rx.State):
             loop.call_soon_threadsafe(loop.call_later, 0.05, close)
             logger.warning("closed a connection after too many refused calls")
 
-    def _show_refusal(self, message: str) -> None:
-        """Show a refusal where the page shows its problems (each page state says where)."""
+    def _on_refused(self, message: str, *, on_load: bool = False) -> rx.event.EventSpec | None:
+        """Show a refusal where the page shows its problems (each page state says where); what it
+        returns (a redirect, a focus) is the handler's answer. ``on_load``: the refusal came from
+        a rule about one thing while the page loaded."""
+        return None
 
-    def _admit(self, rule: Rule, action: AuditAction, page: bool
-               ) -> tuple[Actor | None, rx.event.EventSpec | None]:
-        """The guard's door: the caller, if ``rule`` lets them in; otherwise (None, what to do),
-        the refusal recorded and shown."""
+    def _caller_person(self) -> Person:
+        """Inside a guarded handler: the person the guard resolved for this event (their Okta
+        subject and verified email), without a second cookie lookup."""
+        person = _CALLER_PERSON.get()
+        if person is None:
+            raise RuntimeError("_caller_person is only for handlers decorated with @guarded")
+        return person
+
+    def _admit(self, rule: Rule, action: AuditAction, page: bool, show: str = ""
+               ) -> tuple[Actor | None, Person | None, rx.event.EventSpec | None]:
+        """The guard's door: the caller, if ``rule`` lets them in; otherwise (None, None, what to
+        do), the refusal recorded and shown."""
         person, actor = self._resolve_caller()
         if page:
             self._show_identity(actor, person)
         refusal = rule_refusal(rule, actor)
         if refusal is None:
-            return actor, None
+            return actor, person, None
         if page:
             self._deny(actor, AuditAction.OPEN_PAGE, rule.audit_reason if actor else "not signed in",
                        path=self._page_path()[:PAGE_PATH_MAX])
             if actor is None:
-                return None, rx.redirect(routes.sign_in_page_url(self._page_path()))
-            return None, rx.redirect(routes.NOT_ALLOWED)
+                return None, None, rx.redirect(routes.sign_in_page_url(self._page_path()))
+            return None, None, rx.redirect(routes.NOT_ALLOWED)
         self._deny(actor, action, "not signed in" if actor is None else refusal)
-        self._show_refusal(refusal)
-        return None, None
+        return None, None, self._display_refusal(refusal, False, show)
 
-    def _refused_by_rule(self, actor: Actor, action: AuditAction, refusal: NotAllowed) -> None:
+    def _refused_by_rule(self, actor: Actor, action: AuditAction, refusal: NotAllowed,
+                         page: bool = False, show: str = "") -> rx.event.EventSpec | None:
         """A rule about one thing (raised by a service or the handler) refused the caller."""
         self._deny(actor, action, str(refusal), target_type=refusal.target_type,
                    target_id=refusal.target_id)
-        self._show_refusal(str(refusal))
+        return self._display_refusal(str(refusal), page, show)
+
+    def _display_refusal(self, message: str, on_load: bool, show: str) -> rx.event.EventSpec | None:
+        if show:
+            setattr(self, show, message)
+            return None
+        return self._on_refused(message, on_load=on_load)
 
     def _current_actor_or_refuse(self, action: AuditAction) -> Actor | None:
         """For the few handlers that cannot be decorated (a background watcher): the caller, or
@@ -253,7 +288,7 @@ class SessionState(rx.State):
         actor = self._current_actor()
         if actor is None:
             self._deny(None, action, "not signed in")
-            self._show_refusal(SESSION_ENDED)
+            self._on_refused(SESSION_ENDED)
         return actor
 
     def _show_identity(self, actor: Actor | None, person: Person | None) -> None:
@@ -298,7 +333,7 @@ class SessionState(rx.State):
     def _guard(self, needs: str) -> Actor | rx.event.EventSpec:
         rule = {"any": Rule.SIGNED_IN, "supervisor": Rule.SUPERVISOR, "staff": Rule.STAFF,
                 "admin": Rule.ADMIN}[needs]
-        actor, refused = self._admit(rule, AuditAction.OPEN_PAGE, True)
+        actor, _person, refused = self._admit(rule, AuditAction.OPEN_PAGE, True)
         return actor if actor is not None else refused
 
 

@@ -17,7 +17,7 @@ class StaffRolesState(SessionState):
     email_error: str = ""
     message: str = ""
 
-    def _show_refusal(self, message: str) -> None:
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
         self.message = message
 
     @rx.event
