@@ -7,7 +7,6 @@ the trigger, edit or delete rows, then the check must name the first event that 
 from __future__ import annotations
 
 import json
-
 import os
 import subprocess
 import sys
@@ -20,9 +19,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from immtrax_portal.db import get_engine, session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.domain.models import AuditEvent
-from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.services import audit
 from immtrax_portal.services.audit_chain import GENESIS_HASH, verify_chain
 from immtrax_portal.services.requests import submit_request
@@ -194,8 +193,8 @@ def test_concurrent_writers_keep_one_unbroken_chain(database):
         try:
             for n in range(5):
                 with session_scope() as session:
-                    audit.record(session, action=AuditAction.INVITATION_REMINDER, actor_id=None, actor_role=Role.SYSTEM,
-                                 target_id=f"{worker}-{n}")
+                    audit.record(session, action=AuditAction.INVITATION_REMINDER, actor_id=None,
+                                 actor_role=Role.SYSTEM, target_id=f"{worker}-{n}")
                     session.flush()
                     time.sleep(0.01)
                     audit.record(session, action=AuditAction.EXPIRE_INVITATION, actor_id=None,
