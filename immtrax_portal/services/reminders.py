@@ -17,14 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestStatus, Role
 from immtrax_portal.domain.models import AccessRequest, Invitation, Organization, Person, utcnow
-from immtrax_portal.domain.permissions import (
-    Actor,
-    NotAllowed,
-    require_not_about_self,
-    require_supervisor_of,
-)
+from immtrax_portal.domain.permissions import RESEND, Actor, NotAllowed, require_request_action
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit
 from immtrax_portal.services.invitations import invitation_paragraphs, invitation_url, issue_invitation
@@ -101,7 +97,7 @@ def _send_reminder(request_id: int, invitation_id: int, sent_before: int, reache
                     paragraphs=invitation_paragraphs(subject, organization, request, old.expires_at,
                                                      reminder=True),
                     link=("Sign the User Agreement", invitation_url(token)))
-        audit.record(session, action="invitation_reminder", actor_id=None, actor_role=Role.SYSTEM,
+        audit.record(session, action=AuditAction.INVITATION_REMINDER, actor_id=None, actor_role=Role.SYSTEM,
                      organization_id=request.organization_id, request_id=request.id,
                      target_type="access_request", target_id=request.number,
                      details={"reminder": reached, "replaced_invitation_id": invitation_id})
@@ -155,12 +151,10 @@ def _expire(invitation_id: int, request_id: int) -> bool:
 
 
 def _require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
+    """The rulebook's resend rule (the organization's supervisors and staff, never about oneself)."""
     if request is None or subject is None:
         raise NotAllowed("That request does not exist or is not yours to act on.")
-    if actor.is_program_staff:
-        return
-    require_supervisor_of(actor, request.organization_id)
-    require_not_about_self(actor, subject.id, subject.email)
+    require_request_action(actor, RESEND, request, subject.email)
 
 
 def resend_invitation(actor: Actor, request_id: int, expected_version: int | None = None, *,
@@ -179,7 +173,8 @@ def resend_invitation(actor: Actor, request_id: int, expected_version: int | Non
             raise RequestChanged()
         if request.status == RequestStatus.AWAITING_AGREEMENT:
             touch_request(session, request)
-            audit.record(session, action="resend_invitation", actor_id=actor.person_id, actor_role=actor.role,
+            audit.record(session, action=AuditAction.RESEND_INVITATION, actor_id=actor.person_id,
+                         actor_role=actor.role,
                          organization_id=request.organization_id, request_id=request.id,
                          target_type="access_request", target_id=request.number, source_ip=source_ip)
         elif request.status == RequestStatus.EXPIRED:

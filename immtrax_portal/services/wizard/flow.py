@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestType
 from immtrax_portal.domain.models import AccessRequest
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_supervisor_of
@@ -90,7 +91,7 @@ class Wizard:
                                               self.view.subject_level, self._registry_problems)
         self.view.errors, self.view.loaded, self.view.form_revision = {}, True, revision + 1
 
-    def keeps_organization(self, action: str) -> bool:
+    def keeps_organization(self, action: AuditAction) -> bool:
         """Whether the caller still supervises the draft's organization; if not, it is forgotten."""
         chosen = self.view.answers.organization_id
         if not chosen or self._supervises(action, chosen):
@@ -105,7 +106,7 @@ class Wizard:
         try:
             start = registry.roster_prefill(self.actor, kind, organization, person)
         except NotAllowed as refused:
-            self.deny("wizard.start_from_roster", str(refused), organization_id=organization[:12])
+            self.deny(AuditAction.WIZARD_START_FROM_ROSTER, str(refused), organization_id=organization[:12])
             return
         now = self.view.answers
         if start and (start.request_type, start.organization_id, start.subject_person_id) != (
@@ -119,7 +120,7 @@ class Wizard:
         if not record_id(organization_id):
             return STAY
         chosen = str(record_id(organization_id))
-        if not self._supervises("wizard.choose_organization", chosen):
+        if not self._supervises(AuditAction.WIZARD_CHOOSE_ORGANIZATION, chosen):
             return STAY
         if chosen != self.view.answers.organization_id:
             self._forget_organization()
@@ -167,7 +168,7 @@ class Wizard:
         if not self._pick_subject(person_id):
             # The page only offers the organization's roster without the supervisor: anything else
             # is a forged pick (yourself, another organization's user) and is recorded as such.
-            self.deny("wizard.choose_person", "not on the organization's roster, or themselves",
+            self.deny(AuditAction.WIZARD_CHOOSE_PERSON, "not on the organization's roster, or themselves",
                       organization_id=self.view.answers.organization_id, person_id=str(person_id)[:12])
             self.view.errors = {**self.view.errors, "subject_person_id": NOT_ON_ROSTER}
             return STAY
@@ -280,7 +281,7 @@ class Wizard:
         because the caller may not make it (recorded)."""
         view, view.submitting = self.view, False
         if isinstance(refused, NotAllowed):
-            self.deny("wizard.submit", str(refused), organization_id=view.answers.organization_id)
+            self.deny(AuditAction.WIZARD_SUBMIT, str(refused), organization_id=view.answers.organization_id)
             view.notice = str(refused)
             return STAY
         if refused.advice:
@@ -328,7 +329,7 @@ class Wizard:
         self.save()
         return STAY
 
-    def _supervises(self, action: str, organization_id: str) -> bool:
+    def _supervises(self, action: AuditAction, organization_id: str) -> bool:
         try:
             require_supervisor_of(self.actor, record_id(organization_id))
         except NotAllowed as refused:

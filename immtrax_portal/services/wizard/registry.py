@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain import validation as v
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import OPEN_STATUSES, RequestType
 from immtrax_portal.domain.models import AccessRequest, Grant, Person
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self, require_supervisor_of
@@ -27,7 +28,6 @@ from immtrax_portal.services.roster import RosterEntry, roster_entry, search_ros
 from immtrax_portal.services.wizard.answers import Answers, RequestDraft
 from immtrax_portal.services.wizard.steps import REGISTRY
 
-LOOKUP_ACTION = "wizard.registry_lookup"
 # The request types whose person is chosen from the organization's roster.
 ROSTER_TYPES = (RequestType.PERMISSIONS_CHANGE.value, RequestType.ACCESS_DELETION.value)
 
@@ -145,7 +145,8 @@ def look_up_new_person(actor: Actor, draft: RequestDraft, *, source_ip: str = ""
     email = v.normalize_email(draft.email)
     with session_scope() as session:
         advice = registry_advice(session, draft.organization_id, draft.request_type, email)
-        audit.record(session, action=LOOKUP_ACTION, actor_id=actor.person_id, actor_role=actor.role,
+        audit.record(session, action=AuditAction.WIZARD_REGISTRY_LOOKUP, actor_id=actor.person_id,
+                     actor_role=actor.role,
                      target_type="email", target_id=email, source_ip=source_ip,
                      details={"email": email, "organization_id": draft.organization_id,
                               "request_type": draft.request_type.value,

@@ -10,13 +10,15 @@ draft to another. The idempotency key of the submission is backend-only and kept
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import partial
 
 import reflex as rx
 
 from immtrax_portal.db import is_database_unavailable
+from immtrax_portal.domain.audit_actions import AuditAction as A
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_supervisor
+from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from immtrax_portal.services.wizard import flow, steps
 from immtrax_portal.services.wizard.answers import NAMES, QUESTIONS, Answers
@@ -26,6 +28,7 @@ from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
 from immtrax_portal.ui.outage import database_unavailable_text
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
+from immtrax_portal.ui.state.session import guarded
 
 logger = logging.getLogger(__name__)
 
@@ -166,18 +169,17 @@ class WizardState(BrowserGateState):
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
 
-    def _wizard(self, action: str) -> flow.Wizard | None:
-        """The signed-in supervisor's wizard, re-read from the cookie; None (with a message) otherwise.
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        """The guard refused the caller: the page's notice says why."""
+        self.notice = message
+
+    def _wizard_for(self, actor: Actor, action: A) -> flow.Wizard | None:
+        """The caller's wizard, ready for one move; None when the event is to be ignored.
 
         A different person than the one whose draft is on screen gets their own draft instead,
-        and the event that came in is ignored.
+        and a supervisor no longer registered for the draft's organization a draft without it.
         """
         self.notice = ""
-        try:
-            actor = self._require_allowed(action, require_supervisor)
-        except NotAllowed as refused:
-            self.notice = str(refused)
-            return None
         wizard = self._wizard_of(actor)
         if actor.person_id != self._owner_id:
             wizard.load()
@@ -186,22 +188,19 @@ class WizardState(BrowserGateState):
         self._show(wizard)
         return None
 
-    def _move(self, action: str, move: str, *args):
-        """Call one move of the caller's wizard and show the result."""
-        if (wizard := self._wizard(action)) is not None:
-            return self._show(wizard, getattr(wizard, move)(*args))
-        return None
+    def _move(self, actor: Actor, action: A, move: Callable[[flow.Wizard], str]):
+        """Let the caller's wizard make one move and show the result."""
+        wizard = self._wizard_for(actor, action)
+        return self._show(wizard, move(wizard)) if wizard is not None else None
 
     # --- Page load -------------------------------------------------------------------------------
 
     @rx.event
-    def open_wizard(self):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_OPEN, page=True)
+    def open_wizard(self, actor: Actor):
         """on_load: supervisors only; shows the caller's own draft, saved or fresh, or the request
         the dashboard roster's "Change level" / "Remove access" link (``?type=&org=&person=``) names."""
-        guarded = self._guard("supervisor")
-        if not isinstance(guarded, Actor):
-            return guarded
-        wizard = self._wizard_of(guarded)
+        wizard = self._wizard_of(actor)
         wizard.load()
         params = self.router.url.query_parameters
         wizard.start_from_roster(*(str(params.get(key, ""))[:32] for key in ("type", "org", "person")))
@@ -211,79 +210,95 @@ class WizardState(BrowserGateState):
     # --- Steps 1 to 3 ----------------------------------------------------------------------------
 
     @rx.event
-    def choose_organization(self, organization_id: str):
-        return self._move("wizard.choose_organization", "choose_organization", organization_id)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_ORGANIZATION)
+    def choose_organization(self, actor: Actor, organization_id: str):
+        return self._move(actor, A.WIZARD_CHOOSE_ORGANIZATION,
+                          lambda w: w.choose_organization(organization_id))
 
     @rx.event
-    def choose_type(self, request_type: str):
-        return self._move("wizard.choose_type", "choose", "request_type", request_type)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_TYPE)
+    def choose_type(self, actor: Actor, request_type: str):
+        return self._move(actor, A.WIZARD_CHOOSE_TYPE, lambda w: w.choose("request_type", request_type))
 
     @rx.event
-    def set_field(self, name: str, value: str):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SET_FIELD)
+    def set_field(self, actor: Actor, name: str, value: str):
         """The one setter for typed answers: known fields only, strings only, bounded length."""
-        return self._move("wizard.set_field", "set_field", name, value)
+        return self._move(actor, A.WIZARD_SET_FIELD, lambda w: w.set_field(name, value))
 
     @rx.event
-    def search_people(self, query: str):
-        return self._move("wizard.search_people", "search", query)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SEARCH_PEOPLE)
+    def search_people(self, actor: Actor, query: str):
+        return self._move(actor, A.WIZARD_SEARCH_PEOPLE, lambda w: w.search(query))
 
     @rx.event
-    def search_form(self, form_data: dict):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SEARCH_PEOPLE)
+    def search_form(self, actor: Actor, form_data: dict):
         """The search box's Enter / Search button: the form data holds the query."""
         query = form_data.get("roster_query", "") if isinstance(form_data, dict) else ""
-        return self._move("wizard.search_people", "search", query)
+        return self._move(actor, A.WIZARD_SEARCH_PEOPLE, lambda w: w.search(query))
 
     @rx.event
-    def choose_person(self, person_id: str):
-        return self._move("wizard.choose_person", "choose_person", person_id)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_PERSON)
+    def choose_person(self, actor: Actor, person_id: str):
+        return self._move(actor, A.WIZARD_CHOOSE_PERSON, lambda w: w.choose_person(person_id))
 
     @rx.event
-    def switch_type(self, request_type: str):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SWITCH_TYPE)
+    def switch_type(self, actor: Actor, request_type: str):
         """One click on the registry's advice: take the suggested type and carry on."""
-        if (wizard := self._wizard("wizard.switch_type")) is None:
+        if (wizard := self._wizard_for(actor, A.WIZARD_SWITCH_TYPE)) is None:
             return None
         carry_on = wizard.switch_type(request_type)
         self._show(wizard)
         return WizardState.continue_step({}) if carry_on else None
 
     @rx.event
-    def choose_level(self, level: str):
-        return self._move("wizard.choose_level", "choose", "access_level", level)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_LEVEL)
+    def choose_level(self, actor: Actor, level: str):
+        return self._move(actor, A.WIZARD_CHOOSE_LEVEL, lambda w: w.choose("access_level", level))
 
     @rx.event
-    def answer_question(self, question: str, answer: str):
-        return self._move("wizard.answer_question", "answer_question", question, answer)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_ANSWER_QUESTION)
+    def answer_question(self, actor: Actor, question: str, answer: str):
+        return self._move(actor, A.WIZARD_ANSWER_QUESTION, lambda w: w.answer_question(question, answer))
 
     @rx.event
-    def use_recommended_level(self):
-        return self._move("wizard.use_recommended_level", "use_recommended_level")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_USE_RECOMMENDED_LEVEL)
+    def use_recommended_level(self, actor: Actor):
+        return self._move(actor, A.WIZARD_USE_RECOMMENDED_LEVEL, lambda w: w.use_recommended_level())
 
     @rx.event
-    def choose_deletion_reason(self, reason: str):
-        return self._move("wizard.choose_deletion_reason", "choose", "deletion_reason", reason)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_DELETION_REASON)
+    def choose_deletion_reason(self, actor: Actor, reason: str):
+        return self._move(actor, A.WIZARD_CHOOSE_DELETION_REASON,
+                          lambda w: w.choose("deletion_reason", reason))
 
     # --- Moving between steps --------------------------------------------------------------------
 
     @rx.event
-    def continue_step(self, form_data: dict):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CONTINUE)
+    def continue_step(self, actor: Actor, form_data: dict):
         """Check this step on the server; on success move on, else show what to fix."""
-        return self._move("wizard.continue", "continue_step", form_data)
+        return self._move(actor, A.WIZARD_CONTINUE, lambda w: w.continue_step(form_data))
 
     @rx.event
-    def go_back(self):
-        return self._move("wizard.back", "go_back")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_BACK)
+    def go_back(self, actor: Actor):
+        return self._move(actor, A.WIZARD_BACK, lambda w: w.go_back())
 
     @rx.event
-    def edit_step(self, step: int):
-        return self._move("wizard.edit", "edit_step", step)
+    @guarded(Rule.SUPERVISOR, A.WIZARD_EDIT)
+    def edit_step(self, actor: Actor, step: int):
+        return self._move(actor, A.WIZARD_EDIT, lambda w: w.edit_step(step))
 
     # --- Submit and cancel -----------------------------------------------------------------------
 
     @rx.event
-    def submit(self):
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SUBMIT)
+    def submit(self, actor: Actor):
         """Submit once: the key from the draft makes a double click or a resent event harmless."""
-        wizard = self._wizard("wizard.submit")
-        if wizard is None:
+        if (wizard := self._wizard_for(actor, A.WIZARD_SUBMIT)) is None:
             return
         if (draft := wizard.submission()) is None:  # not at the review step, or too many submissions
             yield self._show(wizard, flow.HEADING if wizard.view.notice else flow.STAY)
@@ -291,29 +306,33 @@ class WizardState(BrowserGateState):
         self._show(wizard)
         yield
         try:
-            request = submit_request(wizard.actor.person_id, draft, wizard.view.idempotency_key,
+            request = submit_request(actor.person_id, draft, wizard.view.idempotency_key,
                                      source_ip=self._client_ip())
         except (SubmissionRefused, NotAllowed) as refused:
             focus = wizard.refused(refused)
         except Exception as failure:
-            logger.exception("wizard submit failed for person %s", wizard.actor.person_id)
+            logger.exception("wizard submit failed for person %s", actor.person_id)
             focus = wizard.failed(database_unavailable_text() if is_database_unavailable(failure) else "")
         else:
             focus = wizard.submitted(request)
         yield self._show(wizard, focus)
 
     @rx.event
-    def ask_to_cancel(self):
-        return self._move("wizard.ask_to_cancel", "ask_to_cancel")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_ASK_TO_CANCEL)
+    def ask_to_cancel(self, actor: Actor):
+        return self._move(actor, A.WIZARD_ASK_TO_CANCEL, lambda w: w.ask_to_cancel())
 
     @rx.event
-    def keep_editing(self):
-        return self._move("wizard.keep_editing", "keep_editing")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_KEEP_EDITING)
+    def keep_editing(self, actor: Actor):
+        return self._move(actor, A.WIZARD_KEEP_EDITING, lambda w: w.keep_editing())
 
     @rx.event
-    def cancel_request(self):
-        return self._move("wizard.cancel", "cancel")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CANCEL)
+    def cancel_request(self, actor: Actor):
+        return self._move(actor, A.WIZARD_CANCEL, lambda w: w.cancel())
 
     @rx.event
-    def start_over(self):
-        return self._move("wizard.start_over", "start_over")
+    @guarded(Rule.SUPERVISOR, A.WIZARD_START_OVER)
+    def start_over(self, actor: Actor):
+        return self._move(actor, A.WIZARD_START_OVER, lambda w: w.start_over())
