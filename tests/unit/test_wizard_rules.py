@@ -20,6 +20,7 @@ from immtrax_portal.services.wizard.answers import (
     accepts,
     resumed,
 )
+from immtrax_portal.services.wizard.flow import View, derived
 from immtrax_portal.services.wizard.steps import (
     REGISTRY,
     REVIEW_STEP,
@@ -49,8 +50,9 @@ def no_registry_findings() -> dict[str, str]:
 # --- The answers ----------------------------------------------------------------------------------
 
 
-def test_the_answers_module_and_the_step_rules_load_without_reflex():
-    code = ("import sys, immtrax_portal.services.wizard.answers, immtrax_portal.services.wizard.steps; "
+def test_the_wizard_services_load_without_reflex():
+    code = ("import sys, immtrax_portal.services.wizard.answers, immtrax_portal.services.wizard.steps, "
+            "immtrax_portal.services.wizard.registry, immtrax_portal.services.wizard.flow; "
             "sys.exit('reflex' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
@@ -201,3 +203,18 @@ def test_step_titles_follow_the_request_type():
 ])
 def test_the_recommendation_is_the_least_level_that_fits(answers, level):
     assert recommended_level(*answers) == level
+
+
+def test_what_the_page_derives_follows_the_view():
+    view = View(answers=ANA_LEVEL_CHANGE.with_answer("q_records", "yes"), step=3,
+                subject_level="read_only_consent",
+                organizations=[{"id": "7", "name": "Alpha Clinic"}, {"id": "8", "name": "Beta Health"}])
+    shown = derived(view)
+    assert shown["is_roster_type"] and not shown["is_deletion"] and shown["has_several_organizations"]
+    assert (shown["type_label"], shown["organization_name"]) == ("User Permissions Change", "Alpha Clinic")
+    assert (shown["access_level_label"], shown["subject_level_label"]) == ("Record Maintenance",
+                                                                           "Read Only with Consent")
+    assert (shown["recommended"], shown["recommended_label"]) == ("record_maintenance", "Record Maintenance")
+    assert (shown["step_heading"], shown["third_step_title"]) == ("Access level", "Access level")
+    fresh = derived(View())
+    assert fresh["type_label"] == "" and fresh["step_heading"] == "Organization and request type"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from immtrax_portal.domain.audit_actions import AuditAction
-from immtrax_portal.domain.enums import RequestType
+from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.models import AccessRequest
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_supervisor_of
 from immtrax_portal.domain.record_ids import record_id
@@ -66,6 +66,33 @@ class View:
 
 
 SHOWN = tuple(name for name in View.__dataclass_fields__ if name not in ("answers", "idempotency_key"))
+
+
+def _label_of(enum_cls, value: str) -> str:
+    return enum_cls(value).label if value in {m.value for m in enum_cls} else ""
+
+
+def derived(view: View) -> dict[str, str | bool]:
+    """What the page shows that follows from the view (labels, titles, the recommendation); the
+    state has one var of each name, set with every change."""
+    a = view.answers
+    recommended = recommended_level(a.q_inventory, a.q_records, a.q_lookup)
+    organization = next((o["name"] for o in view.organizations if o["id"] == a.organization_id), "")
+    return {
+        "is_roster_type": a.request_type in registry.ROSTER_TYPES,
+        "is_deletion": a.request_type == RequestType.ACCESS_DELETION.value,
+        "type_label": _label_of(RequestType, a.request_type),
+        "organization_name": organization,
+        "has_several_organizations": len(view.organizations) > 1,
+        "access_level_label": _label_of(AccessLevel, a.access_level),
+        "subject_level_label": _label_of(AccessLevel, view.subject_level),
+        "deletion_reason_label": _label_of(DeletionReason, a.deletion_reason),
+        "recommended": recommended,
+        "recommended_label": _label_of(AccessLevel, recommended),
+        "advice_type_label": _label_of(RequestType, view.advice_type),
+        "third_step_title": steps.step_title(3, a.request_type),
+        "step_heading": steps.step_title(view.step, a.request_type),
+    }
 
 
 class Wizard:
@@ -266,10 +293,9 @@ class Wizard:
 
     def submitted(self, request: AccessRequest) -> str:
         drafts.discard_draft(self.actor.person_id)
-        answers, view = self.view.answers, self.view
+        answers, view, shown = self.view.answers, self.view, derived(self.view)
         person = view.subject_name or f"{answers.first_name} {answers.last_name}".strip()
-        organization = next((o["name"] for o in view.organizations if o["id"] == answers.organization_id), "")
-        summary = f"{RequestType(answers.request_type).label} for {person} at {organization}."
+        summary = f"{shown['type_label']} for {person} at {shown['organization_name']}."
         self.view = View(organizations=view.organizations, loaded=view.loaded,
                          form_revision=view.form_revision, step=LAST_STEP,
                          submitted_number=request.number, submitted_summary=summary,

@@ -17,12 +17,10 @@ import reflex as rx
 
 from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.domain.audit_actions import AuditAction as A
-from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
-from immtrax_portal.services.wizard import flow, steps
+from immtrax_portal.services.wizard import flow
 from immtrax_portal.services.wizard.answers import NAMES, QUESTIONS, Answers
-from immtrax_portal.services.wizard.registry import ROSTER_TYPES
 from immtrax_portal.services.wizard.steps import recommended_level
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
@@ -34,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 HEADING_ID = "wizard-step-heading"
 __all__ = ["HEADING_ID", "QUESTIONS", "WizardState", "recommended_level"]
-
-
-def _label_of(enum_cls, value: str) -> str:
-    return enum_cls(value).label if value in {m.value for m in enum_cls} else ""
 
 
 def _focus(where: str) -> rx.event.EventSpec | None:
@@ -89,51 +83,20 @@ class WizardState(BrowserGateState):
     _owner_id: int = 0
     _idempotency_key: str = ""
 
-    # --- Display -------------------------------------------------------------------------------
-
-    @rx.var
-    def is_roster_type(self) -> bool:
-        return self.request_type in ROSTER_TYPES
-
-    @rx.var
-    def is_deletion(self) -> bool:
-        return self.request_type == RequestType.ACCESS_DELETION.value
-
-    @rx.var
-    def type_label(self) -> str:
-        return _label_of(RequestType, self.request_type)
-
-    @rx.var
-    def organization_name(self) -> str:
-        return next((o["name"] for o in self.organizations if o["id"] == self.organization_id), "")
-
-    @rx.var
-    def has_several_organizations(self) -> bool:
-        return len(self.organizations) > 1
-
-    @rx.var
-    def access_level_label(self) -> str:
-        return _label_of(AccessLevel, self.access_level)
-
-    @rx.var
-    def subject_level_label(self) -> str:
-        return _label_of(AccessLevel, self.subject_level)
-
-    @rx.var
-    def deletion_reason_label(self) -> str:
-        return _label_of(DeletionReason, self.deletion_reason)
-
-    @rx.var
-    def recommended(self) -> str:
-        return recommended_level(self.q_inventory, self.q_records, self.q_lookup)
-
-    @rx.var
-    def recommended_label(self) -> str:
-        return _label_of(AccessLevel, self.recommended)
-
-    @rx.var
-    def advice_type_label(self) -> str:
-        return _label_of(RequestType, self.advice_type)
+    # Derived from the above (services.wizard.flow.derived), set with every change.
+    is_roster_type: bool = False
+    is_deletion: bool = False
+    type_label: str = ""
+    organization_name: str = ""
+    has_several_organizations: bool = False
+    access_level_label: str = ""
+    subject_level_label: str = ""
+    deletion_reason_label: str = ""
+    recommended: str = ""
+    recommended_label: str = ""
+    advice_type_label: str = ""
+    third_step_title: str = "Access level"
+    step_heading: str = "Organization and request type"
 
     @rx.var
     def advice_request_link(self) -> str:
@@ -142,14 +105,6 @@ class WizardState(BrowserGateState):
     @rx.var
     def submitted_link(self) -> str:
         return routes.request_url(self.submitted_number) if self.submitted_number else ""
-
-    @rx.var
-    def third_step_title(self) -> str:
-        return steps.step_title(3, self.request_type)
-
-    @rx.var
-    def step_heading(self) -> str:
-        return steps.step_title(self.step, self.request_type)
 
     # --- The caller's wizard -------------------------------------------------------------------
 
@@ -163,12 +118,13 @@ class WizardState(BrowserGateState):
             setattr(self, name, value)
         for name in flow.SHOWN:
             setattr(self, name, getattr(wizard.view, name))
+        for name, value in flow.derived(wizard.view).items():
+            setattr(self, name, value)
         self._idempotency_key, self._owner_id = wizard.view.idempotency_key, wizard.actor.person_id
         return _focus(focus)
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
-
     def _on_refused(self, message: str, *, on_load: bool = False) -> None:
         """The guard refused the caller: the page's notice says why."""
         self.notice = message
