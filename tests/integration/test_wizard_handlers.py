@@ -25,7 +25,7 @@ from immtrax_portal.domain.models import (
 )
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
-from immtrax_portal.services.wizard import answers
+from immtrax_portal.services.wizard import answers, flow
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
@@ -106,6 +106,11 @@ def test_the_idempotency_key_is_never_sent_to_the_browser(world):
 def test_the_state_shows_every_answer_of_the_answers_model_as_text(world):
     assert {name: WizardState.base_vars[name]._var_type for name in answers.NAMES} == dict.fromkeys(
         answers.NAMES, str)
+
+
+def test_the_state_has_a_browser_var_for_everything_the_wizard_shows(world):
+    shown = {*flow.SHOWN, *flow.derived(flow.View())}
+    assert shown <= set(WizardState.base_vars) and not any(name.startswith("_") for name in shown)
 
 
 # --- A whole request through the handlers ---------------------------------------------------------

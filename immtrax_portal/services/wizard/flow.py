@@ -96,6 +96,12 @@ def derived(view: View) -> dict[str, str | bool]:
 
 
 class Wizard:
+    """The wizard of one caller (``actor``, from the cookie of this event) over the page's ``view``.
+
+    Each public method is one move a handler makes; it changes ``view`` (or replaces it) and says
+    where the focus goes.
+    """
+
     def __init__(self, actor: Actor, view: View, *, deny: Deny, source_ip: str = "") -> None:
         self.actor, self.view, self.deny, self.source_ip = actor, view, deny, source_ip
 
