@@ -56,6 +56,17 @@ def fill_new_person(state: WizardState, email: str = "nora.newhire@alpha.example
         state.set_field(name, value)
 
 
+def at_review(state: WizardState) -> WizardState:
+    """Through steps 1 to 3 with a New Access for Nora Newhire, to the review step."""
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    return state
+
+
 def count(model, *where) -> int:
     with session_scope() as session:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -143,13 +154,7 @@ def test_a_new_access_request_goes_from_step_one_to_the_confirmation(world):
 
 
 def test_submitting_twice_makes_one_request(world):
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     run(state.submit())
     run(state.submit())
     assert count(AccessRequest) == 1
@@ -157,13 +162,7 @@ def test_submitting_twice_makes_one_request(world):
 
 def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
     """The reply to the first submit never arrived; the draft (and its key) are still there."""
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     key = drafts.load_draft(world.sam)["idempotency_key"]
     first = submit_request(world.sam, new_access(world.alpha, "nora.newhire@alpha.example",
                                                  access_level="read_only_consent"), key)
@@ -173,13 +172,7 @@ def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
 
 
 def test_a_failed_submit_keeps_the_draft_and_its_key_and_can_be_retried(world, monkeypatch):
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     key = drafts.load_draft(world.sam)["idempotency_key"]
 
     def database_down(*_args, **_kwargs):
@@ -293,13 +286,7 @@ def test_access_elsewhere_never_tells_the_supervisor_which_organization_it_is(wo
 
 
 def test_a_submission_refused_by_the_registry_does_not_name_the_organization_either(world):
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     assert state.step == 4
     # Between the review and the submit, Nora is given access at Beta Health.
     with session_scope() as session:
