@@ -1,10 +1,11 @@
 """The supervisor request wizard's state: reads input, calls ``services.wizard``, shows the result.
 
-Every handler re-derives the caller from the session cookie (``_wizard``) and lets a
-``services.wizard.flow.Wizard`` of that caller make the move, because any client can call any
-handler with any arguments. The draft lives on the server (``services.drafts``) keyed by the
-caller, so a reload, a restart or another person in the same tab never shows one supervisor's
-draft to another. The idempotency key of the submission is backend-only and kept in the draft.
+Every handler declares its rule (``@guarded``: the caller re-derived from the session cookie, a
+refusal recorded once and shown in ``notice``) and lets a ``services.wizard.flow.Wizard`` of that
+caller make the move, because any client can call any handler with any arguments. The draft
+lives on the server (``services.drafts``) keyed by the caller, so a reload, a restart or another
+person in the same tab never shows one supervisor's draft to another. The idempotency key of the
+submission is backend-only and kept in the draft.
 """
 
 from __future__ import annotations
@@ -125,6 +126,7 @@ class WizardState(BrowserGateState):
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
+
     def _on_refused(self, message: str, *, on_load: bool = False) -> None:
         """The guard refused the caller: the page's notice says why."""
         self.notice = message
