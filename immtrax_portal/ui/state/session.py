@@ -295,9 +295,10 @@ class SessionState(rx.State):
         self.identity_checked = True
         self.signed_in = actor is not None
         self.display_name = person.full_name if person else ""
-        self.is_supervisor = bool(actor and actor.supervised_org_ids)
-        self.is_staff = bool(actor and actor.is_program_staff)
-        self.is_admin = bool(actor and actor.is_admin)
+        # Display only (which links the frame shows), from the rulebook's own rules.
+        self.is_supervisor = actor is not None and rule_refusal(Rule.SUPERVISOR, actor) is None
+        self.is_staff = actor is not None and rule_refusal(Rule.STAFF, actor) is None
+        self.is_admin = actor is not None and rule_refusal(Rule.ADMIN, actor) is None
         self.role_label = actor.role.value.capitalize() if actor else ""
         verdict = assess_user_agent(self._user_agent())
         self.forms_blocked = verdict.blocked
