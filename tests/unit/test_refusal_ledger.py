@@ -43,7 +43,16 @@ def test_a_connection_refused_past_the_limit_is_dropped_and_its_unwritten_rest_c
     assert [v.drop_connection for v in verdicts] == [False] * 20 + [True]
     written = sum(v.write_row for v in verdicts)
     summed = sum(s.count for v in verdicts for s in v.summaries)
-    assert written + summed + book.forget_connection("c1") == 21
+    assert written + summed + book.drop("c1") == 21
+
+
+def test_what_a_closing_connection_still_sends_is_neither_written_nor_counted_again():
+    book = ledger(Clock())
+    for _ in range(21):
+        book.note(connection="c1", address="a", same=SAME)
+    book.drop("c1")
+    late = book.note(connection="c1", address="a", same=SAME)
+    assert (late.write_row, late.summaries, late.drop_connection, late.closing) == (False, (), False, True)
 
 
 def test_new_connections_from_one_address_are_held_back_by_the_address_limit():

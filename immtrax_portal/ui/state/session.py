@@ -201,18 +201,21 @@ class SessionState(rx.State):
         base = {"actor_id": actor.person_id if actor else None,
                 "actor_role": actor.role if actor else "anonymous", "outcome": AuditOutcome.DENIED,
                 "target_type": target_type, "target_id": target_id, "source_ip": address}
-        with session_scope() as session:
-            if verdict.write_row:
-                audit.record(session, action=action, reason=reason[:500], details=details, **base)
-            for summary in verdict.summaries:
-                audit.record(session, action=AuditAction.REFUSALS_AGGREGATED, reason=reason[:500],
-                             details={"refused_action": str(action), "count": summary.count,
-                                      "scope": summary.scope}, **base)
-            if verdict.drop_connection:
-                unwritten = LEDGER.forget_connection(connection)
-                audit.record(session, action=AuditAction.CONNECTION_DROPPED,
-                             reason="too many refused calls", details={"unwritten": unwritten}, **base)
-        if verdict.drop_connection:
+        first_drop = verdict.drop_connection
+        if verdict.write_row or verdict.summaries or first_drop:
+            with session_scope() as session:
+                if verdict.write_row:
+                    audit.record(session, action=action, reason=reason[:500], details=details, **base)
+                for summary in verdict.summaries:
+                    audit.record(session, action=AuditAction.REFUSALS_AGGREGATED, reason=reason[:500],
+                                 details={"refused_action": str(action), "count": summary.count,
+                                          "scope": summary.scope}, **base)
+                if first_drop:
+                    unwritten = LEDGER.drop(connection)
+                    audit.record(session, action=AuditAction.CONNECTION_DROPPED,
+                                 reason="too many refused calls", details={"unwritten": unwritten},
+                                 **base)
+        if first_drop:
             self._drop_connection()
 
     def _drop_connection(self) -> None:

@@ -11,11 +11,13 @@ import pytest
 
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.permissions import REVIEW_ACTIONS
+from immtrax_portal.services import refusals
 from immtrax_portal.ui.state.request_detail import RequestDetailState
+from tests.e2e.security import database
 from tests.e2e.security.cases import ANY, CASES, FOUR_EYES_CASES, REFLEX_INTERNAL, Outcome, build
-from tests.e2e.security.forged_client import ForgedTab, handler_name
+from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive
 from tests.e2e.security.harness import GENERIC_ERROR, discovered_handlers, forge, is_app_handler, resolve
-from tests.e2e.security.world import CALLERS, KIM, STAFF_SUPERVISOR
+from tests.e2e.security.world import CALLERS, KIM, SPARE_PERSON, STAFF_SUPERVISOR
 
 pytestmark = pytest.mark.e2e
 
@@ -85,3 +87,36 @@ def test_staff_who_submitted_a_request_are_shown_no_decision_on_it(portal, world
             assert tab.var(RequestDetailState, "fields"), "the request page did not load for her"
             return [a["action"] for a in tab.var(RequestDetailState, "actions") or []]
     assert not set(asyncio.run(actions_shown())) & {a.value for a in REVIEW_ACTIONS}
+
+
+def test_a_connection_that_keeps_calling_what_it_may_not_is_counted_then_closed(portal, world, handlers):
+    """One socket repeating a refused call does not write a row each: after the first few they are
+    summed up, and past the limit the portal closes that connection (and keeps serving others).
+    Kim (staff, not admin) calls an admin-only handler; no other test makes that refusal."""
+    cls, handler = handlers["StaffRolesState.add_staff"]
+    calls = refusals.DROP_CONNECTION_AFTER + 20
+
+    async def flood() -> tuple[bool, database.Snapshot]:
+        async with ForgedTab(portal, page="/", cookie=world.cookies[STAFF_SUPERVISOR]) as tab:
+            before = database.snapshot(world.db)
+            try:
+                for _ in range(calls):
+                    await tab.send(handler_name(cls, handler), {"form": {"email": SPARE_PERSON}})
+                    await asyncio.sleep(0.005)
+                for _ in range(100):
+                    if tab.disconnected:
+                        break
+                    await asyncio.sleep(0.1)
+            except ConnectionError:
+                pass
+            return tab.disconnected, before
+
+    dropped, before = asyncio.run(flood())
+    rows = [e for e in database.audit_events_after(world.db, before.last_audit_id)
+            if e["actor_id"] == world.person[KIM]]
+    actions = [e["action"] for e in rows]
+    assert dropped, "the connection stayed open"
+    assert actions.count(AuditAction.CONNECTION_DROPPED.value) == 1
+    assert actions.count(AuditAction.STAFF_ROLES_ADD_STAFF.value) == refusals.ROWS_PER_CONNECTION
+    assert AuditAction.REFUSALS_AGGREGATED.value in actions and len(rows) < calls // 4
+    assert asyncio.run(is_alive(portal))
