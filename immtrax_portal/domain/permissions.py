@@ -112,10 +112,15 @@ def require_admin(actor: Actor) -> None:
         raise NotAllowed(_RULE_REFUSALS[Rule.ADMIN])
 
 
+def may_remove_staff_role(actor: Actor, target_is_admin: bool) -> bool:
+    """What the staff page shows: a "Remove" button exactly where the removal would be allowed."""
+    return actor.is_admin and not target_is_admin
+
+
 def require_may_remove_staff_role(actor: Actor, target_person_id: int, target_is_admin: bool) -> None:
     """Admins keep the staff role: another admin cannot take it away here."""
     require_admin(actor)
-    if target_is_admin:
+    if not may_remove_staff_role(actor, target_is_admin):
         raise NotAllowed("Administrators keep the staff role; ask another administrator.",
                          target_type="person", target_id=target_person_id)
 

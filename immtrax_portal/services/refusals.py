@@ -42,7 +42,8 @@ class Summary:
 class Verdict:
     write_row: bool
     summaries: tuple[Summary, ...] = ()
-    drop_connection: bool = False
+    drop_connection: bool = False     # drop it now (the first time it is over the limit)
+    closing: bool = False             # already being dropped: ignore
 
 
 @dataclass
@@ -60,6 +61,7 @@ class RefusalLedger:
         self._limits = {"connection": rows_per_connection, "address": rows_per_address}
         self._summary_every, self._drop_after = summary_every, drop_after
         self._tallies: OrderedDict[tuple, _Tally] = OrderedDict()
+        self._dropped: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def _tally(self, key: tuple, now: float) -> tuple[_Tally, int]:
@@ -80,6 +82,9 @@ class RefusalLedger:
         """Count one refusal of the kind ``same`` from ``connection`` at ``address``."""
         now = self._clock()
         with self._lock:
+            if connection and connection in self._dropped:
+                # Closing: what it still sent before the socket went is neither written nor counted.
+                return Verdict(write_row=False, closing=True)
             summaries: list[Summary] = []
             over: list[_Tally] = []
             for scope, who in (("connection", connection), ("address", address)):
@@ -105,10 +110,15 @@ class RefusalLedger:
     def reset(self) -> None:
         with self._lock:
             self._tallies.clear()
+            self._dropped.clear()
 
-    def forget_connection(self, connection: str) -> int:
-        """Forget a dropped connection; return how many of its refusals were never written."""
+    def drop(self, connection: str) -> int:
+        """Mark a connection as being closed (its later refusals are ignored) and forget its
+        tallies; return how many of its refusals were not yet written or summed up."""
         with self._lock:
+            self._dropped[connection] = None
+            while len(self._dropped) > MAX_TRACKED:
+                self._dropped.popitem(last=False)
             unwritten = 0
             for key in [k for k in self._tallies if k[1] == connection and k[0] in ("connection", "any")]:
                 tally = self._tallies.pop(key)

@@ -20,7 +20,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestStatus, Role
 from immtrax_portal.domain.models import AccessRequest, Invitation, Organization, Person, utcnow
-from immtrax_portal.domain.permissions import RESEND, Actor, NotAllowed, require_request_action
+from immtrax_portal.domain.permissions import RESEND, Actor, NotAllowed, require_request_action, status_allows
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit
 from immtrax_portal.services.invitations import invitation_paragraphs, invitation_url, issue_invitation
@@ -150,11 +150,19 @@ def _expire(invitation_id: int, request_id: int) -> bool:
 # --- Resend -------------------------------------------------------------------------------------
 
 
-def _require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
-    """The rulebook's resend rule (the organization's supervisors and staff, never about oneself)."""
+def require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
+    """The rulebook's resend rule: the organization's supervisors and staff, never about oneself."""
     if request is None or subject is None:
         raise NotAllowed("That request does not exist or is not yours to act on.")
     require_request_action(actor, RESEND, request, subject.email)
+
+
+def require_resendable(request: AccessRequest) -> None:
+    """Only a request waiting for the agreement, or one whose invitation expired."""
+    if not status_allows(RESEND, request):
+        raise IllegalTransition(
+            f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
+            "the agreement, or one whose invitation expired, can have its invitation resent.")
 
 
 def resend_invitation(actor: Actor, request_id: int, expected_version: int | None = None, *,
@@ -168,22 +176,19 @@ def resend_invitation(actor: Actor, request_id: int, expected_version: int | Non
     with session_scope() as session:
         request = session.get(AccessRequest, request_id, with_for_update=True)
         subject = session.get(Person, request.subject_person_id) if request else None
-        _require_may_resend(actor, request, subject)
+        require_may_resend(actor, request, subject)
         if expected_version is not None and request.version != expected_version:
             raise RequestChanged()
+        require_resendable(request)
         if request.status == RequestStatus.AWAITING_AGREEMENT:
             touch_request(session, request)
             audit.record(session, action=AuditAction.RESEND_INVITATION, actor_id=actor.person_id,
                          actor_role=actor.role,
                          organization_id=request.organization_id, request_id=request.id,
                          target_type="access_request", target_id=request.number, source_ip=source_ip)
-        elif request.status == RequestStatus.EXPIRED:
+        else:   # expired (require_resendable allowed no other status)
             save_transition(session, request, Action.REISSUE_INVITATION, actor_id=actor.person_id,
                             actor_role=actor.role, source_ip=source_ip)
-        else:
-            raise IllegalTransition(
-                f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
-                "the agreement, or one whose invitation expired, can have its invitation resent.")
         invitation, token = issue_invitation(session, request, subject.email)
         organization = session.get(Organization, request.organization_id)
         queue_email(session, kind="invitation", to=subject.email, request_id=request.id,

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain import validation as v
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import (
     AccessLevel,
     DeletionReason,
@@ -171,7 +172,7 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
 
 def _record_submission(session: Session, actor: Actor, request: AccessRequest, source_ip: str):
     event = audit.record(
-        session, action="submit", actor_id=actor.person_id, actor_role=actor.role,
+        session, action=AuditAction.SUBMIT, actor_id=actor.person_id, actor_role=actor.role,
         organization_id=request.organization_id, request_id=request.id,
         target_type="access_request", target_id=request.number, source_ip=source_ip,
         details={"type": request.request_type.value},
@@ -199,7 +200,7 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
         grant.active = False
         grant.until = utcnow()
         session.add(grant)
-        audit.record(session, action="suspend_grant", actor_id=actor.person_id,
+        audit.record(session, action=AuditAction.SUSPEND_GRANT, actor_id=actor.person_id,
                      actor_role=actor.role, organization_id=request.organization_id,
                      request_id=request.id, target_type="grant", target_id=grant.id,
                      source_ip=source_ip, reason=request.reason)

@@ -10,7 +10,12 @@ from sqlmodel import select
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import Person
-from immtrax_portal.domain.permissions import Actor, require_admin, require_may_remove_staff_role
+from immtrax_portal.domain.permissions import (
+    Actor,
+    may_remove_staff_role,
+    require_admin,
+    require_may_remove_staff_role,
+)
 from immtrax_portal.domain.validation import email_problem, normalize_email
 from immtrax_portal.services import audit
 
@@ -23,6 +28,7 @@ class StaffMember:
     name: str
     email: str
     is_admin: bool
+    can_remove: bool = False   # the rulebook's answer for the admin looking at the list
 
 
 def list_staff(actor: Actor, page: int = 1) -> tuple[list[StaffMember], int]:
@@ -34,7 +40,8 @@ def list_staff(actor: Actor, page: int = 1) -> tuple[list[StaffMember], int]:
             select(Person).where(Person.is_staff).order_by(Person.last_name, Person.id)
             .offset((max(1, page) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
-        return [StaffMember(p.id, p.full_name, p.email, p.is_admin) for p in people], total
+        return [StaffMember(p.id, p.full_name, p.email, p.is_admin,
+                            may_remove_staff_role(actor, p.is_admin)) for p in people], total
 
 
 def grant_staff_role(actor: Actor, email: str, *, source_ip: str = "") -> StaffMember:

@@ -200,18 +200,21 @@ class SessionState(rx.State):
         base = {"actor_id": actor.person_id if actor else None,
                 "actor_role": actor.role if actor else "anonymous", "outcome": AuditOutcome.DENIED,
                 "target_type": target_type, "target_id": target_id, "source_ip": address}
-        with session_scope() as session:
-            if verdict.write_row:
-                audit.record(session, action=action, reason=reason[:500], details=details, **base)
-            for summary in verdict.summaries:
-                audit.record(session, action=AuditAction.REFUSALS_AGGREGATED, reason=reason[:500],
-                             details={"refused_action": str(action), "count": summary.count,
-                                      "scope": summary.scope}, **base)
-            if verdict.drop_connection:
-                unwritten = LEDGER.forget_connection(connection)
-                audit.record(session, action=AuditAction.CONNECTION_DROPPED,
-                             reason="too many refused calls", details={"unwritten": unwritten}, **base)
-        if verdict.drop_connection:
+        first_drop = verdict.drop_connection
+        if verdict.write_row or verdict.summaries or first_drop:
+            with session_scope() as session:
+                if verdict.write_row:
+                    audit.record(session, action=action, reason=reason[:500], details=details, **base)
+                for summary in verdict.summaries:
+                    audit.record(session, action=AuditAction.REFUSALS_AGGREGATED, reason=reason[:500],
+                                 details={"refused_action": str(action), "count": summary.count,
+                                          "scope": summary.scope}, **base)
+                if first_drop:
+                    unwritten = LEDGER.drop(connection)
+                    audit.record(session, action=AuditAction.CONNECTION_DROPPED,
+                                 reason="too many refused calls", details={"unwritten": unwritten},
+                                 **base)
+        if first_drop:
             self._drop_connection()
 
     def _drop_connection(self) -> None:
@@ -294,9 +297,10 @@ class SessionState(rx.State):
         self.identity_checked = True
         self.signed_in = actor is not None
         self.display_name = person.full_name if person else ""
-        self.is_supervisor = bool(actor and actor.supervised_org_ids)
-        self.is_staff = bool(actor and actor.is_program_staff)
-        self.is_admin = bool(actor and actor.is_admin)
+        # Display only (which links the frame shows), from the rulebook's own rules.
+        self.is_supervisor = actor is not None and rule_refusal(Rule.SUPERVISOR, actor) is None
+        self.is_staff = actor is not None and rule_refusal(Rule.STAFF, actor) is None
+        self.is_admin = actor is not None and rule_refusal(Rule.ADMIN, actor) is None
         self.role_label = actor.role.value.capitalize() if actor else ""
         verdict = assess_user_agent(self._user_agent())
         self.forms_blocked = verdict.blocked

@@ -28,7 +28,7 @@ class StaffRolesState(SessionState):
     def _refresh(self, actor: Actor) -> None:
         members, self.total = staff_roles.list_staff(actor)
         self.staff = [{"person_id": m.person_id, "name": m.name, "email": m.email,
-                       "is_admin": m.is_admin} for m in members]
+                       "is_admin": m.is_admin, "can_remove": m.can_remove} for m in members]
 
     @rx.event
     @guarded(Rule.ADMIN, AuditAction.STAFF_ROLES_ADD_STAFF)
