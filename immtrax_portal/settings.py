@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     rate_limit_submit_per_ip: int = Field(default=60, ge=0)
     rate_limit_invitation_per_person: int = Field(default=10, ge=0)
     rate_limit_invitation_per_ip: int = Field(default=30, ge=0)
+    # The wizard asking the registry whether a typed email holds access elsewhere (per supervisor).
+    rate_limit_registry_lookup_per_person: int = Field(default=30, ge=0)
 
     # Targets for the staff queue's overdue markers, in business days (Monday–Friday in the
     # program's time zone): a request waiting longer than this in that status is overdue.

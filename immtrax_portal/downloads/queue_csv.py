@@ -19,6 +19,7 @@ from starlette.routing import Route
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.client_address import request_client_ip as client_ip
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import utcnow
 from immtrax_portal.services import audit
@@ -55,7 +56,7 @@ def csv_chunks(rows: Iterator[list[str]], batch: int = EXPORT_BATCH) -> Iterator
 def _audit(action_outcome: AuditOutcome, person_id: int | None, role: str, reason: str,
            request: Request, filters: QueueFilters | None = None) -> None:
     with session_scope() as session:
-        audit.record(session, action="queue_exported", actor_id=person_id, actor_role=role,
+        audit.record(session, action=AuditAction.QUEUE_EXPORTED, actor_id=person_id, actor_role=role,
                      outcome=action_outcome, reason=reason, source_ip=client_ip(request),
                      details={"filters": filters.to_query()} if filters else None)
 

@@ -14,7 +14,8 @@ from starlette.routing import Route
 from immtrax_portal.auth import pages, sessions
 from immtrax_portal.client_address import request_client_ip as client_ip
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.enums import AuditOutcome
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import actor_for
@@ -23,10 +24,12 @@ from immtrax_portal.ui import routes as ui_routes
 
 
 def _record_refusal(person, request: Request, signature_id: int, reason: str) -> None:
+    """One denial row per refused download, the anonymous ones (sent to sign in) included."""
     with session_scope() as session:
-        actor = actor_for(session, person)
-        audit.record(session, action="download.signed_agreement", actor_id=person.id,
-                     actor_role=actor.role, outcome=AuditOutcome.DENIED, reason=reason,
+        role = actor_for(session, person).role if person is not None else Role.ANONYMOUS
+        audit.record(session, action=AuditAction.DOWNLOAD_SIGNED_AGREEMENT,
+                     actor_id=person.id if person is not None else None,
+                     actor_role=role, outcome=AuditOutcome.DENIED, reason=reason,
                      target_type="agreement_signature", target_id=signature_id,
                      source_ip=client_ip(request))
 
@@ -35,6 +38,7 @@ def signed_agreement_pdf(request: Request) -> Response:
     signature_id = request.path_params["signature_id"]
     person = sessions.person_from_cookie_header(request.headers.get("cookie"))
     if person is None:
+        _record_refusal(None, request, signature_id, "not signed in")
         return RedirectResponse(ui_routes.sign_in_page_url(request.url.path), status_code=303)
     try:
         pdf = agreement_pdf(signature_id, person.id)

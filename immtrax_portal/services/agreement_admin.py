@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import AgreementSignature, AgreementVersion, Person, utcnow
 from immtrax_portal.domain.permissions import Actor, require_staff
 from immtrax_portal.services import audit
@@ -118,7 +119,8 @@ def publish_agreement(actor: Actor, label: str, title: str, body: str, acknowled
                                        published_at=utcnow(), published_by_id=actor.person_id)
             session.add(version)
             session.flush()
-            audit.record(session, action="publish_agreement", actor_id=actor.person_id, actor_role=actor.role,
+            audit.record(session, action=AuditAction.PUBLISH_AGREEMENT, actor_id=actor.person_id,
+                         actor_role=actor.role,
                          target_type="agreement_version", target_id=version.id, source_ip=source_ip,
                          details={"label": label, "text_hash": version.text_hash})
             return version

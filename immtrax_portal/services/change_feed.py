@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import AccessRequest, AuditEvent
 
@@ -46,12 +47,13 @@ class Change:
     # A subscription that fell too far behind gets one of these instead of its backlog.
     touches_everything: bool = False
 
-
     @property
     def changes_grants(self) -> bool:
-        """Whether rosters may show something new (grants move, or an organization changed)."""
-        return (self.touches_everything or self.request_id is None or self.action == "suspend_grant"
-                or self.action.startswith("grant_"))
+        """Whether rosters may show something new: the action's own ``changes_roster`` (grants
+        move, or an organization or its supervisors changed). An action this version does not
+        know (a row from a newer one) is taken to change everything."""
+        known = AuditAction.parse(self.action)
+        return self.touches_everything or known is None or known.changes_roster
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,17 @@ from immtrax_portal.domain.models import (
     Organization,
     Person,
 )
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff, require_supervisor_of
+from immtrax_portal.domain.permissions import (
+    RESEND,
+    Actor,
+    NotAllowed,
+    open_actions,
+    require_roster_reader,
+    require_staff,
+)
 from immtrax_portal.domain.tracker import Viewer, stage_index, stages, waiting_on, waiting_text
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.program_time import program_date, program_time
-from immtrax_portal.services.request_actions import may_act
 from immtrax_portal.services.signing import masked_email
 
 PAGE_SIZE = 20
@@ -56,11 +62,13 @@ class RequestPage:
     pages: int
 
 
+# Whose move it is, as the staff queue on the dashboard says it (a question waits on the
+# supervisor who must answer it, not on the staff member reading the queue).
 WAITING_ON = {
     RequestStatus.SUBMITTED: "the program",
     RequestStatus.AWAITING_AGREEMENT: "the applicant",
     RequestStatus.IN_REVIEW: "the program",
-    RequestStatus.NEEDS_INFO: "you",
+    RequestStatus.NEEDS_INFO: "the supervisor",
 }
 
 
@@ -97,20 +105,6 @@ def _rows(session: Session, condition, page: int) -> RequestPage:
         for request, first, last, org_name in listed
     ]
     return RequestPage(rows=rows, total=total, page=page, pages=pages)
-
-
-def requests_of_supervised_orgs(actor: Actor, page: int = 1) -> RequestPage:
-    """The requests of every organization the actor supervises (and nothing else)."""
-    with session_scope() as session:
-        if not actor.supervised_org_ids:
-            return RequestPage([], 0, 1, 1)
-        condition = AccessRequest.organization_id.in_(actor.supervised_org_ids)  # type: ignore[attr-defined]
-        return _rows(session, condition, page)
-
-
-def requests_about_me(actor: Actor, page: int = 1) -> RequestPage:
-    with session_scope() as session:
-        return _rows(session, AccessRequest.subject_person_id == actor.person_id, page)
 
 
 def staff_queue(actor: Actor, page: int = 1, open_only: bool = True) -> RequestPage:
@@ -164,18 +158,13 @@ def _open_invitations(session: Session, request_ids: list[int]) -> dict[int, Inv
     return {invitation.request_id: invitation for invitation in invitations}
 
 
-def _may_cancel(actor: Actor, request: AccessRequest) -> bool:
-    try:
-        may_act(actor, request, Action.CANCEL)
-    except NotAllowed:
-        return False
-    return request.status.is_open
-
-
-def _may_resend(actor: Actor, request: AccessRequest) -> bool:
-    return (request.status in (RequestStatus.AWAITING_AGREEMENT, RequestStatus.EXPIRED)
-            and request.organization_id in actor.supervised_org_ids
-            and request.subject_person_id != actor.person_id)
+def row_buttons(actor: Actor, viewer: Viewer, request: AccessRequest) -> dict[str, bool]:
+    """Which action buttons a dashboard row shows: exactly the actions the rulebook allows
+    (``permissions.open_actions``, the same rules the services apply). Only the supervisor's
+    side of the dashboard has buttons."""
+    allowed = open_actions(actor, request) if viewer == Viewer.SUPERVISOR else frozenset()
+    return {"can_cancel": Action.CANCEL in allowed, "can_resend": RESEND in allowed,
+            "can_answer": Action.ANSWER_INFO in allowed}
 
 
 def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, page: int) -> TrackedPage:
@@ -203,11 +192,7 @@ def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, pag
                          else ""),
             "rejection_reason": request.rejection_reason if request.status == RequestStatus.REJECTED else "",
             "invitation_note": _invitation_note(invitation) if invitation else "",
-            "can_cancel": viewer == Viewer.SUPERVISOR and _may_cancel(actor, request),
-            "can_resend": viewer == Viewer.SUPERVISOR and _may_resend(actor, request),
-            "can_answer": (viewer == Viewer.SUPERVISOR and request.status == RequestStatus.NEEDS_INFO
-                           and request.organization_id in actor.supervised_org_ids
-                           and request.subject_person_id != actor.person_id),
+            **row_buttons(actor, viewer, request),
         })
     return TrackedPage(rows, total, page, pages,
                        {r.number: (r.id, r.version) for r, *_ in listed})
@@ -252,8 +237,7 @@ class RosterPage:
 def roster_page(actor: Actor, organization_id: int, page: int = 1) -> RosterPage:
     """One page of an organization's users with active access, for a supervisor of it (or staff):
     level, since when, and when they signed the User Agreement there."""
-    if not actor.is_program_staff:
-        require_supervisor_of(actor, organization_id)
+    require_roster_reader(actor, organization_id)
     signed = (
         select(sa.func.max(AgreementSignature.signed_at))
         .join(AccessRequest, AccessRequest.id == AgreementSignature.request_id)

@@ -18,28 +18,13 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import Role
 from immtrax_portal.domain.models import WizardDraft, utcnow
 from immtrax_portal.services import audit
+from immtrax_portal.services.wizard.answers import LIMITS
 
-# key -> longest value kept. Longer values are cut, unknown keys and non-strings dropped.
-DRAFT_FIELDS: dict[str, int] = {
-    "step": 2,
-    "organization_id": 12,
-    "request_type": 32,
-    "first_name": 100,
-    "last_name": 100,
-    "email": 254,
-    "phone": 32,
-    "job_title": 120,
-    "start_date": 10,
-    "access_level": 32,
-    "subject_person_id": 12,
-    "deletion_reason": 32,
-    "last_day": 10,
-    "note": 2000,
-    "q_inventory": 3,
-    "q_records": 3,
-    "q_lookup": 3,
-    "idempotency_key": 64,
-}
+# key -> longest value kept: the answers (``services.wizard.answers``, each declared there once),
+# the step the supervisor was on and the submission's idempotency key. Longer values are cut,
+# unknown keys and non-strings dropped.
+BOOKKEEPING: dict[str, int] = {"step": 2, "idempotency_key": 64}
+DRAFT_FIELDS: dict[str, int] = {**LIMITS, **BOOKKEEPING}
 
 
 def cleaned_draft(data: dict) -> dict[str, str]:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import Organization
 from immtrax_portal.domain.organization_rules import (
     OrganizationFields,
@@ -258,7 +259,7 @@ def apply_import(actor: Actor, parsed: ParsedFile, previewed_fingerprint: str, *
                 _apply_row(session, actor, row, parsed.digest, source_ip)
             result = ImportResult(plan.count(CREATE), plan.count(UPDATE), plan.count(UNCHANGED),
                                   len(plan.errors))
-            audit.record(session, action="import_organizations", actor_id=actor.person_id,
+            audit.record(session, action=AuditAction.IMPORT_ORGANIZATIONS, actor_id=actor.person_id,
                          actor_role=actor.role, target_type="organization_file",
                          target_id=parsed.digest[:64], source_ip=source_ip,
                          details={"created": result.created, "updated": result.updated,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import OPEN_STATUSES
 from immtrax_portal.domain.models import (
     AccessRequest,
@@ -29,7 +30,7 @@ from immtrax_portal.domain.organization_rules import (
     tidy,
     tidy_text,
 )
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.domain.permissions import Actor, require_may_link_supervisor, require_staff
 from immtrax_portal.domain.validation import email_problem, name_problem, normalize_email
 from immtrax_portal.services import audit
 
@@ -208,7 +209,7 @@ def create_organization(actor: Actor, given: OrganizationFields, *, source_ip: s
                                active=fields.active)
             session.add(org)
             session.flush()
-            audit.record(session, action="create_organization", actor_id=actor.person_id,
+            audit.record(session, action=AuditAction.CREATE_ORGANIZATION, actor_id=actor.person_id,
                          actor_role=actor.role, organization_id=org.id, target_type="organization",
                          target_id=org.id, source_ip=source_ip,
                          details={"code": org.code, "name": org.name, "city": org.city,
@@ -257,7 +258,7 @@ def update_organization(actor: Actor, organization_id: int, given: OrganizationF
             org.code, org.name, org.city, org.active = (fields.code, fields.name, fields.city,
                                                         fields.active)
             session.add(org)
-            audit.record(session, action="update_organization", actor_id=actor.person_id,
+            audit.record(session, action=AuditAction.UPDATE_ORGANIZATION, actor_id=actor.person_id,
                          actor_role=actor.role, organization_id=org.id, target_type="organization",
                          target_id=org.id, source_ip=source_ip, details={"changed": changed})
             return changed
@@ -298,8 +299,7 @@ def link_supervisor(actor: Actor, organization_id: int, email: str, first_name: 
     if problems := _person_problems(email, first_name, last_name, needs_name=False):
         raise OrganizationInvalid(problems)
     email = normalize_email(email)
-    if email == actor.email:
-        raise NotAllowed("You cannot make yourself a supervisor; ask another staff member.")
+    require_may_link_supervisor(actor, organization_id, email)
     try:
         with session_scope() as session:
             org = session.get(Organization, organization_id)
@@ -322,7 +322,7 @@ def link_supervisor(actor: Actor, organization_id: int, email: str, first_name: 
                 raise OrganizationInvalid({"email": f"{person.full_name} ({email}) is already a "
                                                     f"supervisor of {org.name}."})
             session.add(SupervisorLink(person_id=person.id, organization_id=org.id))
-            audit.record(session, action="link_supervisor", actor_id=actor.person_id,
+            audit.record(session, action=AuditAction.LINK_SUPERVISOR, actor_id=actor.person_id,
                          actor_role=actor.role, organization_id=org.id, target_type="person",
                          target_id=person.id, source_ip=source_ip,
                          details={"email": email, "created_person": created})
@@ -366,7 +366,7 @@ def unlink_supervisor(actor: Actor, organization_id: int, person_id: int, *, sou
             raise LookupError("That person is not a supervisor of this organization.")
         warning = _unlink_warning(session, organization_id, person_id)
         session.delete(link)
-        audit.record(session, action="unlink_supervisor", actor_id=actor.person_id,
+        audit.record(session, action=AuditAction.UNLINK_SUPERVISOR, actor_id=actor.person_id,
                      actor_role=actor.role, organization_id=organization_id, target_type="person",
                      target_id=person_id, source_ip=source_ip,
                      details={"last_supervisor_with_open_requests": bool(warning)})

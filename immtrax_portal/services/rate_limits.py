@@ -43,6 +43,8 @@ KINDS: dict[str, _Kind] = {
                             "rate_limit_submit_per_ip"),
     "redeem_invitation": _Kind("attempts to sign with an invitation", "rate_limit_invitation_per_person",
                                "rate_limit_invitation_per_ip"),
+    "registry_lookup": _Kind("look-ups of people in the registry", "rate_limit_registry_lookup_per_person",
+                             None),
 }
 
 

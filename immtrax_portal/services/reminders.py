@@ -17,14 +17,10 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestStatus, Role
 from immtrax_portal.domain.models import AccessRequest, Invitation, Person, utcnow
-from immtrax_portal.domain.permissions import (
-    Actor,
-    NotAllowed,
-    require_not_about_self,
-    require_supervisor_of,
-)
+from immtrax_portal.domain.permissions import RESEND, Actor, NotAllowed, require_request_action, status_allows
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit, emails
 from immtrax_portal.services.invitations import issue_invitation
@@ -93,7 +89,7 @@ def _send_reminder(request_id: int, invitation_id: int, sent_before: int, reache
         invitation, token = issue_invitation(session, request, old.email)
         invitation.expires_at, invitation.reminders_sent = old.expires_at, reached
         emails.invitation_reminder(session, request, to=old.email, token=token, expires_at=old.expires_at)
-        audit.record(session, action="invitation_reminder", actor_id=None, actor_role=Role.SYSTEM,
+        audit.record(session, action=AuditAction.INVITATION_REMINDER, actor_id=None, actor_role=Role.SYSTEM,
                      organization_id=request.organization_id, request_id=request.id,
                      target_type="access_request", target_id=request.number,
                      details={"reminder": reached, "replaced_invitation_id": invitation_id})
@@ -132,13 +128,19 @@ def _expire(invitation_id: int, request_id: int) -> bool:
 # --- Resend -------------------------------------------------------------------------------------
 
 
-def _require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
+def require_may_resend(actor: Actor, request: AccessRequest | None, subject: Person | None) -> None:
+    """The rulebook's resend rule: the organization's supervisors and staff, never about oneself."""
     if request is None or subject is None:
         raise NotAllowed("That request does not exist or is not yours to act on.")
-    if actor.is_program_staff:
-        return
-    require_supervisor_of(actor, request.organization_id)
-    require_not_about_self(actor, subject.id, subject.email)
+    require_request_action(actor, RESEND, request, subject.email)
+
+
+def require_resendable(request: AccessRequest) -> None:
+    """Only a request waiting for the agreement, or one whose invitation expired."""
+    if not status_allows(RESEND, request):
+        raise IllegalTransition(
+            f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
+            "the agreement, or one whose invitation expired, can have its invitation resent.")
 
 
 def resend_invitation(actor: Actor, request_id: int, expected_version: int | None = None, *,
@@ -152,21 +154,19 @@ def resend_invitation(actor: Actor, request_id: int, expected_version: int | Non
     with session_scope() as session:
         request = session.get(AccessRequest, request_id, with_for_update=True)
         subject = session.get(Person, request.subject_person_id) if request else None
-        _require_may_resend(actor, request, subject)
+        require_may_resend(actor, request, subject)
         if expected_version is not None and request.version != expected_version:
             raise RequestChanged()
+        require_resendable(request)
         if request.status == RequestStatus.AWAITING_AGREEMENT:
             touch_request(session, request)
-            audit.record(session, action="resend_invitation", actor_id=actor.person_id, actor_role=actor.role,
+            audit.record(session, action=AuditAction.RESEND_INVITATION, actor_id=actor.person_id,
+                         actor_role=actor.role,
                          organization_id=request.organization_id, request_id=request.id,
                          target_type="access_request", target_id=request.number, source_ip=source_ip)
-        elif request.status == RequestStatus.EXPIRED:
+        else:   # expired (require_resendable allowed no other status)
             save_transition(session, request, Action.REISSUE_INVITATION, actor_id=actor.person_id,
                             actor_role=actor.role, source_ip=source_ip)
-        else:
-            raise IllegalTransition(
-                f"Request {request.number} is {request.status.label.lower()}: only a request waiting for "
-                "the agreement, or one whose invitation expired, can have its invitation resent.")
         invitation, token = issue_invitation(session, request, subject.email)
         emails.invitation(session, request, to=subject.email, token=token,
                           expires_at=invitation.expires_at, first=False)

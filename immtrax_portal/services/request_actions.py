@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import grant_change_for
 from immtrax_portal.domain.enums import RequestType
 from immtrax_portal.domain.models import (
     AccessRequest,
@@ -21,14 +22,19 @@ from immtrax_portal.domain.models import (
     SupervisorLink,
     utcnow,
 )
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self
+from immtrax_portal.domain.permissions import (
+    REVIEW_ACTIONS,
+    SUPERVISOR_ACTIONS,
+    Actor,
+    NotAllowed,
+    require_request_action,
+)
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit, emails
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 
-STAFF_ACTIONS = frozenset({Action.QUEUE_FOR_REVIEW, Action.ASK_FOR_INFO, Action.PROVISION,
-                           Action.APPLY_LEVEL, Action.CONFIRM_DELETION, Action.REJECT})
-SUPERVISOR_ACTIONS = frozenset({Action.CANCEL, Action.ANSWER_INFO})
+# The actions this module applies (resending an invitation is services/reminders.py's).
+REQUEST_PAGE_ACTIONS = REVIEW_ACTIONS | SUPERVISOR_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -40,19 +46,12 @@ class ActionInput:
 
 
 def may_act(actor: Actor, request: AccessRequest, action: Action) -> None:
-    """Raise NotAllowed unless ``actor`` may take ``action`` on ``request``."""
-    require_not_about_self(actor, request.subject_person_id, "")
-    if action in STAFF_ACTIONS:
-        if not actor.is_program_staff:
-            raise NotAllowed("Only Montana Immunization Program staff can do this.")
-        return
-    if action in SUPERVISOR_ACTIONS:
-        if request.organization_id not in actor.supervised_org_ids:
-            raise NotAllowed("You are not a supervisor of this request's organization.")
-        if action == Action.CANCEL and request.submitter_id != actor.person_id:
-            raise NotAllowed("Only the supervisor who submitted a request can cancel it.")
-        return
-    raise NotAllowed("That action is not available here.")
+    """Raise NotAllowed unless ``actor`` may take ``action`` on ``request`` (the rulebook's
+    ``request_action_refusal``; four eyes on every decision)."""
+    if action not in REQUEST_PAGE_ACTIONS:
+        raise NotAllowed("That action is not available here.", target_type="access_request",
+                         target_id=request.number)
+    require_request_action(actor, action, request)
 
 
 def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
@@ -63,7 +62,8 @@ def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
     with session_scope() as session:
         request = session.get(AccessRequest, request_id)
         if request is None:
-            raise NotAllowed("That request does not exist or is not yours to see.")
+            raise NotAllowed("That request does not exist or is not yours to see.",
+                             target_type="access_request", target_id=request_id)
         may_act(actor, request, given.action)
         if given.action == Action.PROVISION:
             request.immtrax_username = given.immtrax_username.strip()[:100]
@@ -121,7 +121,7 @@ def _apply_grant_changes(session: Session, request: AccessRequest, action: Actio
     else:
         return
     # The grant changes because of the actor's action: the event names them and their address.
-    audit.record(session, action=f"grant_{action.value}", actor_id=actor.person_id,
+    audit.record(session, action=grant_change_for(action.value), actor_id=actor.person_id,
                  actor_role=actor.role, organization_id=request.organization_id,
                  request_id=request.id, target_type="grant", target_id=grant.id if grant else "",
                  source_ip=source_ip)

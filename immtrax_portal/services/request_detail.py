@@ -49,10 +49,14 @@ class RequestDetail:
     notes: list[dict[str, str]]
 
 
-def _fields(session, request: AccessRequest, subject: Person, org: Organization) -> list[dict[str, str]]:
+def _fields(session, actor: Actor, request: AccessRequest, subject: Person,
+            org: Organization) -> list[dict[str, str]]:
     submitter = session.get(Person, request.submitter_id)
+    # Where a Change Employer's person worked before is for program staff and the person: the new
+    # organization's supervisors learn only that they held access elsewhere (as in the wizard).
+    shows_former = actor.is_program_staff or actor.person_id == request.subject_person_id
     former = (session.get(Organization, request.former_organization_id)
-              if request.former_organization_id else None)
+              if request.former_organization_id and shows_former else None)
     signed = session.exec(
         select(AgreementSignature, AgreementVersion.label)
         .join(AgreementVersion, AgreementVersion.id == AgreementSignature.agreement_version_id)
@@ -124,7 +128,7 @@ def request_detail(actor: Actor, number: str) -> RequestDetail:
                       for m in session.exec(select(OutboundEmail)
                                             .where(OutboundEmail.request_id == request.id)
                                             .order_by(OutboundEmail.id))]  # type: ignore[arg-type]
-        fields = _fields(session, request, subject, org)
+        fields = _fields(session, actor, request, subject, org)
     notes = [n.as_dict() for n in notes_of(actor, request.id)] if actor.is_program_staff else []
     return RequestDetail(request.id, request.version, fields, timeline, emails,
                          _allowed_actions(actor, request), notes)

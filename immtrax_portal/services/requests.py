@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain import validation as v
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import (
     AccessLevel,
     DeletionReason,
@@ -39,31 +40,14 @@ from immtrax_portal.domain.workflow import Action, transition
 from immtrax_portal.services import audit, emails
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.invitations import issue_invitation
-from immtrax_portal.services.registry import (
+from immtrax_portal.services.wizard.answers import RequestDraft
+from immtrax_portal.services.wizard.registry import (
     RegistryAdvice,
     active_grants_of,
     open_request_for,
     registry_advice,
 )
-
-
-@dataclass(frozen=True)
-class RequestDraft:
-    """What a supervisor asks for; strings as typed, checked by ``draft_problems``."""
-
-    organization_id: int
-    request_type: RequestType
-    first_name: str = ""
-    last_name: str = ""
-    email: str = ""
-    phone: str = ""
-    job_title: str = ""
-    start_date: str = ""
-    access_level: str = ""
-    subject_person_id: int | None = None
-    deletion_reason: str = ""
-    last_day: str = ""
-    note: str = ""
+from immtrax_portal.services.wizard.steps import draft_problems, same_level_problem
 
 
 @dataclass
@@ -74,39 +58,6 @@ class SubmissionRefused(Exception):
 
     def __str__(self) -> str:
         return self.message
-
-
-def draft_problems(draft: RequestDraft, today: date) -> dict[str, str]:
-    """Field -> message for everything wrong with the draft's own fields."""
-    if draft.request_type.picks_from_roster:
-        problems = {}
-        if not draft.subject_person_id:
-            problems["subject_person_id"] = "Choose the person from your organization's users."
-        if draft.request_type == RequestType.PERMISSIONS_CHANGE:
-            if message := v.access_level_problem(draft.access_level):
-                problems["access_level"] = message
-            if message := v.note_problem(draft.note, required=True, what="reason for the change"):
-                problems["note"] = message
-        else:
-            if message := v.deletion_reason_problem(draft.deletion_reason):
-                problems["deletion_reason"] = message
-            if message := v.last_day_problem(draft.last_day, today):
-                problems["last_day"] = message
-            if message := v.note_problem(draft.note):
-                problems["note"] = message
-        return problems
-    problems = v.new_person_problems(
-        {
-            "first_name": draft.first_name, "last_name": draft.last_name, "email": draft.email,
-            "phone": draft.phone, "job_title": draft.job_title, "start_date": draft.start_date,
-        },
-        today,
-    )
-    if message := v.access_level_problem(draft.access_level):
-        problems["access_level"] = message
-    if message := v.note_problem(draft.note):
-        problems["note"] = message
-    return problems
 
 
 def _next_number(session: Session, year: int) -> str:
@@ -169,12 +120,8 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
         require_not_about_self(actor, draft.subject_person_id, "")
         grant = _roster_grant(session, draft)
         subject = session.get(Person, draft.subject_person_id)
-        if (draft.request_type == RequestType.PERMISSIONS_CHANGE
-                and grant.access_level.value == draft.access_level):
-            raise SubmissionRefused(
-                "That is already the person's access level.",
-                {"access_level": f"They already have {grant.access_level.label}. Choose another level."},
-            )
+        if same := same_level_problem(draft.request_type, draft.access_level, grant.access_level.value):
+            raise SubmissionRefused("That is already the person's access level.", {"access_level": same})
     else:
         require_not_about_self(actor, None, draft.email)
         advice = registry_advice(session, draft.organization_id, draft.request_type, draft.email)
@@ -220,7 +167,7 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
 
 def _record_submission(session: Session, actor: Actor, request: AccessRequest, source_ip: str):
     event = audit.record(
-        session, action="submit", actor_id=actor.person_id, actor_role=actor.role,
+        session, action=AuditAction.SUBMIT, actor_id=actor.person_id, actor_role=actor.role,
         organization_id=request.organization_id, request_id=request.id,
         target_type="access_request", target_id=request.number, source_ip=source_ip,
         details={"type": request.request_type.value},
@@ -242,7 +189,7 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
         grant.active = False
         grant.until = utcnow()
         session.add(grant)
-        audit.record(session, action="suspend_grant", actor_id=actor.person_id,
+        audit.record(session, action=AuditAction.SUSPEND_GRANT, actor_id=actor.person_id,
                      actor_role=actor.role, organization_id=request.organization_id,
                      request_id=request.id, target_type="grant", target_id=grant.id,
                      source_ip=source_ip, reason=request.reason)

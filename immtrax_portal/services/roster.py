@@ -13,9 +13,7 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.enums import RequestType
 from immtrax_portal.domain.models import Grant, Organization, Person
-from immtrax_portal.services.registry import RegistryAdvice, open_request_for, registry_advice
 
 MAX_MATCHES = 20
 MAX_QUERY_LENGTH = 100
@@ -94,16 +92,3 @@ def organization_choices(organization_ids: frozenset[int] | set[int]) -> list[tu
         ).all()
         return [(org_id, name) for org_id, name in rows]
 
-
-def advice_for_new_person(organization_id: int, request_type: RequestType,
-                          email: str) -> RegistryAdvice | None:
-    """What the registry says about this email at this organization (see ``registry_advice``)."""
-    with session_scope() as session:
-        return registry_advice(session, organization_id, request_type, email)
-
-
-def open_request_number(organization_id: int, person_id: int) -> str | None:
-    """The number of the person's open request at this organization, if there is one."""
-    with session_scope() as session:
-        existing = open_request_for(session, person_id, organization_id)
-        return existing.number if existing else None

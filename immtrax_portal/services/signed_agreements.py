@@ -96,7 +96,8 @@ def signed_agreement_of_request(person_id: int, number: str) -> SignedAgreement 
         if request is None or request.subject_person_id != person_id:
             actor = load_actor(session, person_id)
             if request is None or actor is None or not actor.is_program_staff:
-                raise NotAllowed("You can see only your own signed agreements.")
+                raise NotAllowed("You can see only your own signed agreements.",
+                                 target_type="access_request", target_id=number[:20])
         request_id = request.id
     return signed_agreement_for(person_id, request_id)
 

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import AccessRequest, Person, StaffNote
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
 from immtrax_portal.services import audit
 
 NOTE_MAX = 2000
-NOTE_ADDED = "staff_note_added"  # staff-only audit action: hidden from others' history
+NOTE_ADDED = AuditAction.STAFF_NOTE_ADDED  # staff-only audit action: hidden from others' history
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,14 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import Person
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_admin
+from immtrax_portal.domain.permissions import (
+    Actor,
+    may_remove_staff_role,
+    require_admin,
+    require_may_remove_staff_role,
+)
 from immtrax_portal.domain.validation import email_problem, normalize_email
 from immtrax_portal.services import audit
 
@@ -22,6 +28,7 @@ class StaffMember:
     name: str
     email: str
     is_admin: bool
+    can_remove: bool = False   # the rulebook's answer for the admin looking at the list
 
 
 def list_staff(actor: Actor, page: int = 1) -> tuple[list[StaffMember], int]:
@@ -33,7 +40,8 @@ def list_staff(actor: Actor, page: int = 1) -> tuple[list[StaffMember], int]:
             select(Person).where(Person.is_staff).order_by(Person.last_name, Person.id)
             .offset((max(1, page) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
         ).all()
-        return [StaffMember(p.id, p.full_name, p.email, p.is_admin) for p in people], total
+        return [StaffMember(p.id, p.full_name, p.email, p.is_admin,
+                            may_remove_staff_role(actor, p.is_admin)) for p in people], total
 
 
 def grant_staff_role(actor: Actor, email: str, *, source_ip: str = "") -> StaffMember:
@@ -49,7 +57,7 @@ def grant_staff_role(actor: Actor, email: str, *, source_ip: str = "") -> StaffM
         if not person.is_staff:
             person.is_staff = True
             session.add(person)
-            audit.record(session, action="grant_staff_role", actor_id=actor.person_id,
+            audit.record(session, action=AuditAction.GRANT_STAFF_ROLE, actor_id=actor.person_id,
                          actor_role=actor.role, target_type="person", target_id=person.id,
                          source_ip=source_ip)
         return StaffMember(person.id, person.full_name, person.email, person.is_admin)
@@ -59,13 +67,12 @@ def remove_staff_role(actor: Actor, person_id: int, *, source_ip: str = "") -> N
     """Take the staff role away. Admins keep theirs: an admin cannot demote an admin here."""
     require_admin(actor)
     with session_scope() as session:
-        person = session.get(Person, person_id)
+        person = session.get(Person, person_id) if person_id else None
         if person is None or not person.is_staff:
             raise ValueError("That person is not program staff.")
-        if person.is_admin:
-            raise NotAllowed("Administrators keep the staff role; ask another administrator.")
+        require_may_remove_staff_role(actor, person.id, target_is_admin=person.is_admin)
         person.is_staff = False
         session.add(person)
-        audit.record(session, action="remove_staff_role", actor_id=actor.person_id,
+        audit.record(session, action=AuditAction.REMOVE_STAFF_ROLE, actor_id=actor.person_id,
                      actor_role=actor.role, target_type="person", target_id=person.id,
                      source_ip=source_ip)

@@ -19,8 +19,8 @@ from immtrax_portal.demo_identities import DEMO_IDENTITIES
 from immtrax_portal.domain.models import Organization, Person
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services.actors import load_actor
-from immtrax_portal.services.registry import open_request_for
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
+from immtrax_portal.services.wizard.registry import open_request_for
 from tests.e2e.conftest import save_screenshot, sign_in_as
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import (

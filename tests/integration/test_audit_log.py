@@ -6,6 +6,7 @@ the trigger, edit or delete rows, then the check must name the first event that 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from immtrax_portal.db import get_engine, session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.domain.models import AuditEvent
 from immtrax_portal.services import audit
@@ -34,7 +36,7 @@ def database(request, tmp_path):
         yield url
 
 
-def write_events(count: int, *, action: str = "test.event") -> list[int]:
+def write_events(count: int, *, action: AuditAction = AuditAction.INVITATION_REMINDER) -> list[int]:
     ids = []
     for n in range(count):
         with session_scope() as session:
@@ -191,11 +193,11 @@ def test_concurrent_writers_keep_one_unbroken_chain(database):
         try:
             for n in range(5):
                 with session_scope() as session:
-                    audit.record(session, action="race", actor_id=None, actor_role=Role.SYSTEM,
-                                 target_id=f"{worker}-{n}")
+                    audit.record(session, action=AuditAction.INVITATION_REMINDER, actor_id=None,
+                                 actor_role=Role.SYSTEM, target_id=f"{worker}-{n}")
                     session.flush()
                     time.sleep(0.01)
-                    audit.record(session, action="race.second", actor_id=None,
+                    audit.record(session, action=AuditAction.EXPIRE_INVITATION, actor_id=None,
                                  actor_role=Role.SYSTEM, target_id=f"{worker}-{n}")
         except BaseException as error:  # noqa: BLE001 - reported below
             failures.append(error)
@@ -218,12 +220,28 @@ def test_concurrent_writers_keep_one_unbroken_chain(database):
 def test_an_event_carries_actor_role_target_outcome_utc_time_and_source_ip(database):
     world = build_world()
     with session_scope() as session:
-        audit.record(session, action="open_page:/x", actor_id=world.sam, actor_role=Role.SUPERVISOR,
+        audit.record(session, action=AuditAction.OPEN_PAGE, actor_id=world.sam, actor_role=Role.SUPERVISOR,
                      organization_id=world.alpha, outcome=AuditOutcome.DENIED,
                      target_type="organization", target_id=world.beta, reason="needs staff",
-                     source_ip="203.0.113.5")
-    [event] = [e for e in events_in_chain_order() if e.action == "open_page:/x"]
+                     source_ip="203.0.113.5", details={"path": "/x"})
+    [event] = [e for e in events_in_chain_order() if e.action == "open_page"]
     assert (event.actor_id, event.actor_role, event.organization_id) == (world.sam, "supervisor", world.alpha)
     assert (event.target_type, event.target_id) == ("organization", str(world.beta))
     assert event.outcome == AuditOutcome.DENIED and event.source_ip == "203.0.113.5"
     assert event.occurred_at.tzinfo is not None and event.occurred_at.utcoffset() == UTC.utcoffset(None)
+
+
+def test_an_action_outside_the_closed_set_is_refused_before_anything_is_written(database):
+    with pytest.raises(ValueError), session_scope() as session:
+        audit.record(session, action="open_page:/\x1b[31mforged", actor_id=None, actor_role=Role.SYSTEM)
+    assert events_in_chain_order() == []
+
+
+def test_client_text_in_details_is_bounded_and_its_control_characters_escaped(database):
+    with session_scope() as session:
+        audit.record(session, action=AuditAction.OPEN_PAGE, actor_id=None, actor_role=Role.ANONYMOUS,
+                     outcome=AuditOutcome.DENIED, details={"path": "/x\n2026 fake line\x1b[31m" + "y" * 5000})
+    [event] = events_in_chain_order()
+    path = json.loads(event.details)["path"]
+    assert "\n" not in path and "\x1b" not in path and len(path) <= audit.DETAIL_TEXT_MAX
+    assert path.startswith("/x\\n2026 fake line\\x1b[31m")

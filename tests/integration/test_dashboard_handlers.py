@@ -269,3 +269,16 @@ def test_someone_signed_out_gets_nothing(world):
     assert state.org_rows == [] and state.my_rows == [] and state.rosters == []
     state.resend(number_of(world.user("alpha_invite")))
     assert "Sign in again" in state.error
+
+
+def test_the_staff_queue_says_a_question_waits_on_the_supervisor_not_on_staff(world):
+    request_id = world.user("alpha_request")
+    with session_scope() as session:
+        version = session.get(AccessRequest, request_id).version
+    staff = actor(world.user("staff"))
+    act_on_request(staff, request_id, ActionInput(Action.QUEUE_FOR_REVIEW, version))
+    act_on_request(staff, request_id, ActionInput(Action.ASK_FOR_INFO, version + 1, reason="Which room?"))
+    state = loaded(world.user("staff"))
+    row = next(r for r in state.queue_rows if r["number"] == number_of(request_id))
+    assert row["waiting_on"] == "the supervisor"
+

@@ -196,11 +196,36 @@ def test_staff_cannot_act_on_a_request_about_themselves(world):
     request = submit_request(
         world.sam, permissions_change(world.alpha, world.user("staff")), "actions-test-key-000000002"
     )
-    with pytest.raises(NotAllowed, match="your own access"):
+    with pytest.raises(NotAllowed, match="about you"):
         do(world.user("staff"), request.id, Action.QUEUE_FOR_REVIEW)
     do(world.user("staff2"), request.id, Action.QUEUE_FOR_REVIEW)
     do(world.user("staff2"), request.id, Action.APPLY_LEVEL)
     assert grant_of(world.user("staff"), world.alpha).access_level == AccessLevel.VACCINE_MANAGEMENT
+
+
+def test_a_supervisor_who_is_also_staff_cannot_decide_on_a_request_she_submitted(world):
+    """Four eyes: Sam supervises Alpha and is made program staff; the Permissions Change he
+    submits for Ana is reviewed, questioned, rejected or completed only by someone else."""
+    with session_scope() as session:
+        session.get(Person, world.sam).is_staff = True
+    ana = world.user("ana.lopez@alpha.example")
+    request = submit_request(world.sam, permissions_change(world.alpha, ana), "actions-test-key-four-eyes1")
+    for action, fields in ((Action.QUEUE_FOR_REVIEW, {}), (Action.REJECT, {"reason": "mine"})):
+        with pytest.raises(NotAllowed, match="you submitted"):
+            do(world.sam, request.id, action, **fields)
+    do(world.user("staff"), request.id, Action.QUEUE_FOR_REVIEW)
+    for action, fields in ((Action.APPLY_LEVEL, {}), (Action.ASK_FOR_INFO, {"reason": "?"}),
+                           (Action.REJECT, {"reason": "mine"})):
+        with pytest.raises(NotAllowed, match="you submitted"):
+            do(world.sam, request.id, action, **fields)
+    assert fetch(request.id).status == RequestStatus.IN_REVIEW
+    do(world.user("staff2"), request.id, Action.APPLY_LEVEL)
+    assert fetch(request.id).status == RequestStatus.COMPLETED
+    with session_scope() as session:
+        deciders = {e.actor_id for e in session.exec(select(AuditEvent).where(
+            AuditEvent.request_id == request.id,
+            AuditEvent.action.in_([Action.QUEUE_FOR_REVIEW.value, Action.APPLY_LEVEL.value])))}
+    assert deciders == {world.user("staff"), world.user("staff2")}
 
 
 def test_question_and_answer_return_the_request_to_the_queue(world):

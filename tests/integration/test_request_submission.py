@@ -24,8 +24,9 @@ from immtrax_portal.domain.models import (
     Person,
     SupervisorLink,
 )
-from immtrax_portal.domain.permissions import NotAllowed
+from immtrax_portal.domain.permissions import Actor, NotAllowed
 from immtrax_portal.services import emails as email_catalog
+from immtrax_portal.services.request_detail import request_detail
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.wizard_world import access_deletion, build_world, in_days, new_access, permissions_change
@@ -77,6 +78,23 @@ def test_a_change_employer_request_remembers_the_former_organization(world):
     request = submit_request(world.sam, draft, KEY)
     assert request.former_organization_id == world.beta
     assert request.status == RequestStatus.AWAITING_AGREEMENT
+
+
+def test_the_submitting_supervisor_is_not_told_the_former_organization_but_staff_and_the_person_are(world):
+    draft = new_access(world.alpha, "dora.beta@beta.example", request_type=RequestType.CHANGE_EMPLOYER,
+                       first_name="Dora", last_name="Beta")
+    request = submit_request(world.sam, draft, KEY)
+    sam = Actor(world.sam, "sam.supervisor@alpha.example", supervised_org_ids=frozenset({world.alpha}))
+    staff = Actor(9999, "staff@program.example", is_staff=True)
+    dora = Actor(world.user("dora.beta@beta.example"), "dora.beta@beta.example")
+
+    def shown_to(actor: Actor) -> dict[str, str]:
+        return {f["label"]: f["value"] for f in request_detail(actor, request.number).fields}
+
+    assert "Former organization" not in shown_to(sam)
+    assert "Beta Health" not in str(shown_to(sam))
+    assert shown_to(staff)["Former organization"] == "Beta Health"
+    assert shown_to(dora)["Former organization"] == "Beta Health"
 
 
 def test_a_permissions_change_waits_for_staff_without_an_agreement(world):
@@ -184,7 +202,8 @@ def test_new_access_for_someone_with_access_elsewhere_is_a_change_employer(world
     with pytest.raises(SubmissionRefused) as refused:
         submit_request(world.sam, new_access(world.alpha, "Dora.Beta@Beta.example"), KEY)
     assert refused.value.advice.suggested_type == RequestType.CHANGE_EMPLOYER
-    assert "Beta Health" in refused.value.advice.message
+    assert "another organization" in refused.value.advice.message
+    assert "Beta Health" not in refused.value.advice.message  # the registry does not name employers
     assert count(AccessRequest) == 0
 
 

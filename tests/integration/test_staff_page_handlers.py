@@ -7,6 +7,7 @@ a tab) would get.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -67,10 +68,12 @@ def state_for(state_class, person_id: int | None, path: str):
     return state
 
 
-def denials(action: str) -> list[AuditEvent]:
+def denials(action: str, path: str | None = None) -> list[AuditEvent]:
+    """Refusals of ``action`` (for ``open_page``: of the page at ``path``, kept in the details)."""
     with session_scope() as session:
-        return list(session.exec(select(AuditEvent).where(AuditEvent.outcome == AuditOutcome.DENIED,
-                                                          AuditEvent.action == action)))
+        found = list(session.exec(select(AuditEvent).where(AuditEvent.outcome == AuditOutcome.DENIED,
+                                                           AuditEvent.action == action)))
+    return [e for e in found if path is None or json.loads(e.details).get("path") == path]
 
 
 def request_status(number: str) -> RequestStatus:
@@ -104,7 +107,7 @@ def test_supervisors_and_applicants_are_refused_the_queue_and_it_is_audited(worl
     add_request(world)
     state = state_for(StaffQueueState, getattr(world, who), "/staff/queue")
     assert "not-allowed" in str(state.load())
-    assert state.rows == [] and len(denials("open_page:/staff/queue")) == 1
+    assert state.rows == [] and len(denials("open_page", "/staff/queue")) == 1
 
 
 def test_someone_signed_out_is_sent_to_sign_in_from_the_queue(world):
@@ -144,7 +147,7 @@ def test_supervisors_and_applicants_are_refused_the_metrics_and_it_is_audited(wo
     add_request(world)
     state = state_for(StaffMetricsState, getattr(world, who), "/staff/metrics")
     assert "not-allowed" in str(state.load())
-    assert state.by_status == [] and len(denials("open_page:/staff/metrics")) == 1
+    assert state.by_status == [] and len(denials("open_page", "/staff/metrics")) == 1
 
 
 # --- Internal notes -------------------------------------------------------------------------------

@@ -19,11 +19,15 @@ from immtrax_portal.domain.models import (
     AccessRequest,
     AuditEvent,
     Grant,
+    Person,
     SupervisorLink,
     WizardDraft,
 )
 from immtrax_portal.services import drafts
 from immtrax_portal.services.requests import submit_request
+from immtrax_portal.services.wizard import answers, flow
+from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.state.browser_gate import BrowserGateState
 from immtrax_portal.ui.state.wizard import WizardState, recommended_level
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
 from tests.support.handler_calls import CHROME, SAFARI, cookie_for, run, state_as, use_cookie
@@ -52,6 +56,17 @@ def fill_new_person(state: WizardState, email: str = "nora.newhire@alpha.example
         state.set_field(name, value)
 
 
+def at_review(state: WizardState) -> WizardState:
+    """Through steps 1 to 3 with a New Access for Nora Newhire, to the review step."""
+    state.choose_type("new_access")
+    state.continue_step({})
+    fill_new_person(state)
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    return state
+
+
 def count(model, *where) -> int:
     with session_scope() as session:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
@@ -73,7 +88,8 @@ def test_someone_signed_out_is_sent_to_sign_in(world):
 def test_someone_who_supervises_nothing_is_not_allowed(world):
     event = wizard(world.user("ana.lopez@alpha.example")).open_wizard()
     assert "not-allowed" in str(event)
-    assert [d.action for d in denials()] == ["open_page:/requests/new"]
+    assert [(d.action, json.loads(d.details).get("path")) for d in denials()] == [
+        ("open_page", "/requests/new")]
 
 
 def test_a_supervisor_of_one_organization_has_it_chosen_and_sees_only_it(world):
@@ -97,6 +113,16 @@ def test_the_idempotency_key_is_never_sent_to_the_browser(world):
     sent = json.dumps(state._get_root_state().dict(), default=str)
     assert "Ana Lopez" in sent
     assert key not in sent and "idempotency" not in sent
+
+
+def test_the_state_shows_every_answer_of_the_answers_model_as_text(world):
+    assert {name: WizardState.base_vars[name]._var_type for name in answers.NAMES} == dict.fromkeys(
+        answers.NAMES, str)
+
+
+def test_the_state_has_a_browser_var_for_everything_the_wizard_shows(world):
+    shown = {*flow.SHOWN, *flow.derived(flow.View())}
+    assert shown <= set(WizardState.base_vars) and not any(name.startswith("_") for name in shown)
 
 
 # --- A whole request through the handlers ---------------------------------------------------------
@@ -129,13 +155,7 @@ def test_a_new_access_request_goes_from_step_one_to_the_confirmation(world):
 
 
 def test_submitting_twice_makes_one_request(world):
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     run(state.submit())
     run(state.submit())
     assert count(AccessRequest) == 1
@@ -143,13 +163,7 @@ def test_submitting_twice_makes_one_request(world):
 
 def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
     """The reply to the first submit never arrived; the draft (and its key) are still there."""
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     key = drafts.load_draft(world.sam)["idempotency_key"]
     first = submit_request(world.sam, new_access(world.alpha, "nora.newhire@alpha.example",
                                                  access_level="read_only_consent"), key)
@@ -159,13 +173,7 @@ def test_a_resent_submit_after_a_lost_reply_finds_the_same_request(world):
 
 
 def test_a_failed_submit_keeps_the_draft_and_its_key_and_can_be_retried(world, monkeypatch):
-    state = opened(world.sam)
-    state.choose_type("new_access")
-    state.continue_step({})
-    fill_new_person(state)
-    state.continue_step({})
-    state.choose_level("read_only_consent")
-    state.continue_step({})
+    state = at_review(opened(world.sam))
     key = drafts.load_draft(world.sam)["idempotency_key"]
 
     def database_down(*_args, **_kwargs):
@@ -249,12 +257,84 @@ def test_access_elsewhere_offers_change_employer_and_one_click_switches(world):
     _at_step_two_with(state, "dora.beta@beta.example")
     assert state.step == 2
     assert state.advice_type == "change_employer"
-    assert "Beta Health" in state.advice_message
+    assert "another organization" in state.advice_message
     assert "registry" in state.errors
     next_event = state.switch_type("change_employer")
     assert state.request_type == "change_employer"
     state.continue_step({})  # what the returned event does
     assert next_event is not None and state.step == 3
+
+
+def sent_to_browser(state: WizardState) -> str:
+    """Every var of the tab as Reflex sends it to the browser (backend-only vars are left out)."""
+    return json.dumps(state._get_root_state().dict(), default=str)
+
+
+def test_access_elsewhere_never_tells_the_supervisor_which_organization_it_is(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "dora.beta@beta.example")
+    assert state.advice_type == "change_employer"
+    assert "Beta Health" not in sent_to_browser(state) and "BETA-2" not in sent_to_browser(state)
+    state.switch_type("change_employer")
+    state.continue_step({})
+    state.choose_level("read_only_consent")
+    state.continue_step({})
+    assert state.step == 4
+    assert "Beta Health" not in sent_to_browser(state)
+    run(state.submit())
+    assert state.step == 5
+    assert "Beta Health" not in sent_to_browser(state)
+
+
+def test_a_submission_refused_by_the_registry_does_not_name_the_organization_either(world):
+    state = at_review(opened(world.sam))
+    assert state.step == 4
+    # Between the review and the submit, Nora is given access at Beta Health.
+    with session_scope() as session:
+        nora = Person(email="nora.newhire@alpha.example", first_name="Nora", last_name="Newhire")
+        session.add(nora)
+        session.flush()
+        session.add(Grant(person_id=nora.id, organization_id=world.beta, access_level="read_only_consent"))
+    run(state.submit())
+    assert state.step == 2 and state.advice_type == "change_employer"
+    assert "another organization" in state.advice_message
+    assert "Beta Health" not in sent_to_browser(state)
+
+
+def test_every_registry_look_up_is_audited_with_who_asked_about_which_email(world):
+    state = opened(world.sam)
+    _at_step_two_with(state, "Dora.Beta@beta.example")
+    with session_scope() as session:
+        [lookup] = session.exec(select(AuditEvent).where(AuditEvent.action == "wizard.registry_lookup")).all()
+    assert (lookup.actor_id, lookup.outcome) == (world.sam, AuditOutcome.SUCCESS)
+    assert json.loads(lookup.details)["email"] == "dora.beta@beta.example"
+    assert json.loads(lookup.details)["suggested_type"] == "change_employer"
+
+
+def test_registry_look_ups_are_limited_per_supervisor_with_a_clear_message(world, monkeypatch):
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_REGISTRY_LOOKUP_PER_PERSON", "2")
+    get_settings.cache_clear()
+    try:
+        state = opened(world.sam)
+        state.choose_type("new_access")
+        state.continue_step({})
+        fill_new_person(state, "someone.one@elsewhere.example")
+        state.continue_step({})
+        assert state.step == 3
+        state.go_back()
+        state.continue_step({"email": "someone.two@elsewhere.example"})
+        assert state.step == 3
+        state.go_back()
+        state.continue_step({"email": "dora.beta@beta.example"})
+        assert state.step == 2
+        assert "Too many look-ups of people in the registry from your account" in state.errors["registry"]
+        assert state.advice_type == ""  # the third look-up was not made
+        assert [d.action for d in denials()] == ["rate_limited:registry_lookup"]
+        other = opened(world.tess)  # another supervisor has a count of their own
+        _at_step_two_with(other, "ana.lopez@alpha.example")
+        assert other.advice_type == "change_employer"
+    finally:
+        get_settings.cache_clear()
 
 
 def test_access_here_offers_a_permissions_change_for_that_user(world):
@@ -305,6 +385,68 @@ def test_a_roster_pick_from_another_organization_is_refused(world):
     assert "subject_person_id" in state.errors
     state.search_people("dora")
     assert state.roster_matches == []
+
+
+# Every public handler of the wizard with harmless arguments, as a forged client would call it.
+CALLS = {
+    "open_wizard": (), "choose_organization": ("1",), "choose_type": ("new_access",),
+    "set_field": ("first_name", "Nora"), "search_people": ("a",), "search_form": ({"roster_query": "a"},),
+    "choose_person": ("3",), "switch_type": ("change_employer",), "choose_level": ("record_maintenance",),
+    "answer_question": ("q_records", "yes"), "use_recommended_level": (),
+    "choose_deletion_reason": ("left_employment",), "continue_step": ({},), "go_back": (), "edit_step": (1,),
+    "submit": (), "ask_to_cancel": (), "keep_editing": (), "cancel_request": (), "start_over": (),
+}
+
+
+def test_the_list_of_calls_is_every_handler_of_the_wizard():
+    assert set(CALLS) == set(WizardState.event_handlers) - set(BrowserGateState.event_handlers)
+
+
+def call(state: WizardState, handler: str, *args):
+    return run(getattr(state, handler)(*(args or CALLS[handler])))
+
+
+@pytest.mark.parametrize("caller", ["signed out", "not a supervisor"])
+@pytest.mark.parametrize("handler", sorted(CALLS))
+def test_every_refused_call_leaves_exactly_one_denial(world, caller, handler):
+    person = None if caller == "signed out" else world.user("ana.lopez@alpha.example")
+    before = len(denials())
+    call(wizard(person), handler)
+    assert len(denials()) == before + 1
+
+
+@pytest.mark.parametrize("forged", [lambda w: w.user("dora.beta@beta.example"),       # another organization's
+                                    lambda w: str(w.user("dora.beta@beta.example")),
+                                    lambda w: w.sam, lambda w: str(w.sam)])             # oneself
+def test_a_forged_roster_pick_by_number_or_text_is_refused_with_one_denial(world, forged):
+    state = opened(world.sam)
+    state.choose_type("permissions_change")
+    state.continue_step({})
+    before = len(denials())
+    state.choose_person(forged(world))
+    assert state.subject_person_id == "" and "subject_person_id" in state.errors
+    assert [d.action for d in denials()[before:]] == ["wizard.choose_person"]
+
+
+def test_another_organization_by_number_is_refused_with_one_denial(world):
+    state = opened(world.sam)
+    state.choose_organization(world.beta)
+    assert state.organization_id == str(world.alpha)
+    assert [d.action for d in denials()] == ["wizard.choose_organization"]
+
+
+def test_a_draft_for_an_organization_no_longer_supervised_is_refused_once_per_call(world):
+    with session_scope() as session:
+        session.add(SupervisorLink(person_id=world.sam, organization_id=world.beta))
+    state = opened(world.sam)
+    state.choose_organization(str(world.beta))
+    with session_scope() as session:
+        link = session.exec(select(SupervisorLink).where(SupervisorLink.person_id == world.sam,
+                                                         SupervisorLink.organization_id == world.beta)).one()
+        session.delete(link)
+    state.set_field("first_name", "Nora")
+    assert state.organization_id == "" and "no longer registered" in state.notice
+    assert [d.action for d in denials()] == ["wizard.set_field"]
 
 
 @pytest.mark.parametrize("forged", ["²", "１", "99999999999", "2147483648", "-1", "0", " ", "1e3"])

@@ -11,6 +11,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestType
 from immtrax_portal.domain.models import AuditEvent, WizardDraft
 from immtrax_portal.services import drafts, roster
+from immtrax_portal.services.wizard import registry
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.wizard_world import build_world
 
@@ -152,6 +153,6 @@ def test_organization_choices_are_exactly_the_ones_asked_for(world):
 
 
 def test_registry_advice_is_available_without_a_database_session(world):
-    advice = roster.advice_for_new_person(world.alpha, RequestType.NEW_ACCESS, "Dora.Beta@beta.example")
+    advice = registry.advice_for_new_person(world.alpha, RequestType.NEW_ACCESS, "Dora.Beta@beta.example")
     assert advice.suggested_type == RequestType.CHANGE_EMPLOYER
-    assert roster.open_request_number(world.alpha, world.user("ana.lopez@alpha.example")) is None
+    assert registry.open_request_number(world.alpha, world.user("ana.lopez@alpha.example")) is None

@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "immtrax_portal"
 
 # Modules that only read, and the use-case modules that change requests, people or agreements.
-READ_MODULES = ("services.roster", "services.registry", "services.queue", "services.metrics",
+READ_MODULES = ("services.roster", "services.queue", "services.metrics",
                 "services.mailbox", "services.signed_agreements", "services.change_feed")
 WRITE_MODULES = ("services.requests", "services.request_actions", "services.reminders",
                  "services.signing", "services.drafts", "services.organizations", "services.staff_roles",

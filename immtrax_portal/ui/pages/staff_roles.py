@@ -48,7 +48,7 @@ def staff_roles_page() -> rx.Component:
                     rx.el.td(m["email"], style=_CELL),
                     rx.el.td(rx.cond(m["is_admin"], "Admin", "Staff"), style=_CELL),
                     rx.el.td(rx.cond(
-                        m["is_admin"], "",
+                        ~m["can_remove"].to(bool), "",
                         rx.el.button("Remove staff role", type="button",
                                      class_name="portal-button secondary",
                                      on_click=S.remove_staff(m["person_id"]),

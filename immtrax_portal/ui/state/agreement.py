@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.auth.sessions import person_from_cookie_header
-from immtrax_portal.domain.permissions import NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import SESSION_ENDED, Actor, NotAllowed, Rule
 from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.services.signed_agreements import SignedAgreement, signed_agreement_for
 from immtrax_portal.services.signing import InvitationView, SigningRefused, open_invitation, sign_agreement
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_error_summary
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
+from immtrax_portal.ui.state.session import guarded
 
 MAX_ACKNOWLEDGEMENTS = 20
 # Refusals that belong next to a field; every other one changes what the whole page says.
@@ -117,23 +118,23 @@ class AgreementState(BrowserGateState):
     def acknowledgement_error(self) -> str:
         return self.errors.get("acknowledgements", "")
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.problem = ("Your session has ended. Sign in again, then sign the agreement."
+                        if message == SESSION_ENDED else message)
+
     @rx.event
-    def sign(self, form: dict):
+    @guarded(Rule.SIGNED_IN, AuditAction.AGREEMENT_SIGN)
+    def sign(self, actor: Actor, form: dict):
         """Shows "Signing…" at once, then signs; a second click meanwhile is refused by the service."""
         self.signing = True
         yield
         try:
-            follow_up = self._sign(form)
+            follow_up = self._sign(self._caller_person(), form)
         finally:
             self.signing = False
         yield follow_up
 
-    def _sign(self, form):
-        person = person_from_cookie_header(self.router.headers.cookie)
-        if person is None:
-            self._deny(None, "agreement.sign", "not signed in")
-            self.problem = "Your session has ended. Sign in again, then sign the agreement."
-            return
+    def _sign(self, person, form):
         try:
             check_rate("redeem_invitation", person_id=person.id, ip=self._client_ip(), actor_role="applicant")
         except RateLimited as limited:  # already audited

@@ -1,6 +1,6 @@
 """The staff page for User Agreement versions: see who signed which, write the next one, review it,
-publish it. Thin: every handler re-derives the caller from the session cookie and
-``services.agreement_admin`` decides.
+publish it. Thin: every handler declares its rule (``@guarded``) and ``services.agreement_admin``
+decides.
 
 Publishing is two steps because it changes what every applicant signs from that moment: "Review"
 keeps the tidied text server-side and shows it as applicants will see it; "Publish" publishes
@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.program_time import program_time
 from immtrax_portal.services import agreement_admin
 from immtrax_portal.services.agreement_admin import AgreementRefused
 from immtrax_portal.ui.client_input import form_text, turned_page
 from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
 from immtrax_portal.ui.state.agreement import paragraphs
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 REVIEW_HEADING_ID = "review-heading"
 FORM_HEADING_ID = "new-version-heading"
@@ -56,14 +57,15 @@ class AgreementVersionsState(SessionState):
     problem: str = ""
     _pending: dict = {}
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.problem, self.message = message, ""
+
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         self.page, self.message, self.problem = 1, "", ""
-        self._start_from_current(outcome)
-        self._refresh(outcome)
+        self._start_from_current(actor)
+        self._refresh(actor)
         return None
 
     def _start_from_current(self, actor: Actor) -> None:
@@ -85,18 +87,9 @@ class AgreementVersionsState(SessionState):
                       "published_by": r.published_by, "acknowledgements": r.acknowledgement_count,
                       "signatures": r.signature_count, "current": r.current} for r in result.rows]
 
-    def _caller(self, action: str) -> Actor | None:
-        try:
-            return self._require_allowed(action, require_staff)
-        except NotAllowed as refused:
-            self.problem, self.message = str(refused), ""
-            return None
-
     @rx.event
-    def review(self, form: dict):
-        actor = self._caller("agreement_versions.review")
-        if actor is None:
-            return None
+    @guarded(Rule.STAFF, AuditAction.AGREEMENT_VERSIONS_REVIEW)
+    def review(self, actor: Actor, form: dict):
         self.label, self.title, self.body, self.acknowledgements = (
             form_text(form, name, _LIMITS[name]) for name in ("label", "title", "body", "acknowledgements"))
         self.message, self.problem = "", ""
@@ -118,18 +111,15 @@ class AgreementVersionsState(SessionState):
         return focus_element(REVIEW_HEADING_ID)
 
     @rx.event
-    def edit_again(self):
-        if self._caller("agreement_versions.edit_again") is None:
-            return None
+    @guarded(Rule.STAFF, AuditAction.AGREEMENT_VERSIONS_EDIT_AGAIN)
+    def edit_again(self, actor: Actor):
         self.reviewing, self._pending = False, {}
         self.revision += 1
         return focus_element(FORM_HEADING_ID)
 
     @rx.event
-    def publish(self):
-        actor = self._caller("agreement_versions.publish")
-        if actor is None:
-            return None
+    @guarded(Rule.STAFF, AuditAction.AGREEMENT_VERSIONS_PUBLISH)
+    def publish(self, actor: Actor):
         pending, self._pending = self._pending, {}
         if not pending:
             # A second click lands after the first published: its success message stays as it is.
@@ -153,9 +143,7 @@ class AgreementVersionsState(SessionState):
         return focus_element("agreement-versions-status")
 
     @rx.event
-    def turn_page(self, delta: int):
-        actor = self._caller("agreement_versions.turn_page")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.AGREEMENT_VERSIONS_TURN_PAGE)
+    def turn_page(self, actor: Actor, delta: int):
         self.page = turned_page(self.page, self.pages, delta)
         self._refresh(actor)

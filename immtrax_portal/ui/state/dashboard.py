@@ -1,4 +1,4 @@
-"""The signed-in home: what each role needs to see first. Thin: every load re-derives the caller.
+"""The signed-in home: what each role needs to see first. Thin: every handler declares its rule.
 
 Supervisors see their organizations' requests with a tracker and their actions (cancel, resend
 the invitation, answer), and each organization's roster; everyone sees the requests about their
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule, require_roster_reader
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import dashboards
@@ -19,7 +20,7 @@ from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_store import RequestChanged
 from immtrax_portal.ui.components.error_summary import focus_element
 from immtrax_portal.ui.state.live import LiveUpdates
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 def _number(value) -> str:
@@ -47,13 +48,14 @@ class DashboardState(LiveUpdates, SessionState):
     _shown_mine: dict[str, tuple[int, int]] = {}
     _roster_pages: dict[int, int] = {}
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.error = message
+
     @rx.event
-    def load(self):
-        outcome = self._guard("any")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.SIGNED_IN, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         self.message, self.error, self.confirm_cancel_number = "", "", ""
-        self._refresh(outcome)
+        self._refresh(actor)
         return DashboardState.watch_live
 
     def _refresh(self, actor: Actor, *, orgs: bool = True, mine: bool = True,
@@ -94,76 +96,72 @@ class DashboardState(LiveUpdates, SessionState):
         return {"organization_id": str(organization_id), "name": roster.organization_name,
                 "rows": roster.rows, "total": roster.total, "page": roster.page, "pages": roster.pages}
 
-    def _actor_or_error(self, action: str) -> Actor | None:
-        try:
-            return self._require_actor(action)
-        except NotAllowed as refused:
-            self.error = str(refused)
-            return None
-
-    def _turn(self, which: str, delta: int, action: str):
-        actor = self._actor_or_error(action)
-        if actor is None:
-            return
+    def _turn(self, actor: Actor, which: str, delta: int) -> None:
         setattr(self, which, max(1, getattr(self, which) + delta))
         self._refresh(actor)
 
     @rx.event
-    def next_org_page(self):
-        self._turn("org_page", 1, "dashboard.next_org_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_NEXT_ORG_PAGE)
+    def next_org_page(self, actor: Actor):
+        self._turn(actor, "org_page", 1)
 
     @rx.event
-    def previous_org_page(self):
-        self._turn("org_page", -1, "dashboard.previous_org_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_PREVIOUS_ORG_PAGE)
+    def previous_org_page(self, actor: Actor):
+        self._turn(actor, "org_page", -1)
 
     @rx.event
-    def next_my_page(self):
-        self._turn("my_page", 1, "dashboard.next_my_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_NEXT_MY_PAGE)
+    def next_my_page(self, actor: Actor):
+        self._turn(actor, "my_page", 1)
 
     @rx.event
-    def previous_my_page(self):
-        self._turn("my_page", -1, "dashboard.previous_my_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_PREVIOUS_MY_PAGE)
+    def previous_my_page(self, actor: Actor):
+        self._turn(actor, "my_page", -1)
 
     @rx.event
-    def next_queue_page(self):
-        self._turn("queue_page", 1, "dashboard.next_queue_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_NEXT_QUEUE_PAGE)
+    def next_queue_page(self, actor: Actor):
+        self._turn(actor, "queue_page", 1)
 
     @rx.event
-    def previous_queue_page(self):
-        self._turn("queue_page", -1, "dashboard.previous_queue_page")
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_PREVIOUS_QUEUE_PAGE)
+    def previous_queue_page(self, actor: Actor):
+        self._turn(actor, "queue_page", -1)
 
     @rx.event
-    def turn_roster_page(self, organization_id: str, delta: int):
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_TURN_ROSTER_PAGE)
+    def turn_roster_page(self, actor: Actor, organization_id: str, delta: int):
         """Page through one organization's roster; only an organization the caller supervises."""
-        actor = self._actor_or_error("dashboard.turn_roster_page")
         org_id = record_id(organization_id)
-        if actor is None or not org_id:
+        if not org_id:
             return
-        if org_id not in actor.supervised_org_ids:
-            self._deny(actor, "dashboard.turn_roster_page", "not a supervisor of that organization",
-                       organization_id=org_id)
-            self.error = "You are not registered as a supervisor of that organization."
-            return
+        if org_id not in actor.supervised_org_ids:   # this page shows only the caller's own rosters
+            raise NotAllowed("You are not registered as a supervisor of that organization.",
+                             target_type="organization", target_id=org_id)
+        require_roster_reader(actor, org_id)
         step = 1 if delta == 1 else -1
         self._roster_pages = {**self._roster_pages, org_id: max(1, self._roster_pages.get(org_id, 1) + step)}
         self._refresh(actor)
 
     # --- Actions on a request ------------------------------------------------------------------
 
-    def _on_screen(self, actor: Actor, number: str, action: str) -> tuple[int, int] | None:
+    def _on_screen(self, number: str) -> tuple[int, int]:
+        """(id, version) of a request on the caller's dashboard; a number that is not there is
+        refused (and, by the guard, recorded)."""
         shown = self._shown_org.get(number) or self._shown_mine.get(number)
         if shown is None:
-            self._deny(actor, action, "request not on the caller's dashboard", number=number)
-            self.error = "That request is not on your dashboard."
+            raise NotAllowed("That request is not on your dashboard.", target_type="access_request",
+                             target_id=number)
         return shown
 
     @rx.event
-    def ask_cancel(self, number: str):
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_ASK_CANCEL)
+    def ask_cancel(self, actor: Actor, number: str):
         """First click on "Cancel request": ask to confirm (nothing changes yet)."""
         number = _number(number)
-        actor = self._actor_or_error("dashboard.ask_cancel")
-        if actor is None or self._on_screen(actor, number, "dashboard.ask_cancel") is None:
-            return None
+        self._on_screen(number)
         self.confirm_cancel_number, self.message, self.error = number, "", ""
         return focus_element("cancel-confirm-heading")
 
@@ -172,21 +170,20 @@ class DashboardState(LiveUpdates, SessionState):
         self.confirm_cancel_number = ""
 
     @rx.event
-    def confirm_cancel(self):
-        """Cancel the request awaiting confirmation; the service decides whether the caller may."""
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_CANCEL)
+    def confirm_cancel(self, actor: Actor):
+        """Cancel the request awaiting confirmation; the rulebook decides whether the caller may
+        (a refusal is recorded by the guard, once, and the page re-read)."""
         number, self.confirm_cancel_number = self.confirm_cancel_number, ""
-        actor = self._actor_or_error("dashboard.cancel")
-        if actor is None or not number:
+        if not number:
             return
-        shown = self._on_screen(actor, number, "dashboard.cancel")
-        if shown is None:
-            return
+        shown = self._on_screen(number)
         try:
             act_on_request(actor, shown[0], ActionInput(Action.CANCEL, shown[1]),
                            source_ip=self._client_ip())
-        except NotAllowed as refused:
-            self._deny(actor, "dashboard.cancel", str(refused), number=number)
-            self.error = str(refused)
+        except NotAllowed:
+            self._refresh(actor)
+            raise
         except (RequestChanged, IllegalTransition) as refused:
             self.error = str(refused)
         else:
@@ -194,21 +191,17 @@ class DashboardState(LiveUpdates, SessionState):
         self._refresh(actor)
 
     @rx.event
-    def resend(self, number: str):
+    @guarded(Rule.SIGNED_IN, AuditAction.DASHBOARD_RESEND)
+    def resend(self, actor: Actor, number: str):
         """Send the applicant a new invitation link (the old one stops working)."""
         number = _number(number)
-        actor = self._actor_or_error("dashboard.resend")
-        if actor is None:
-            return
-        shown = self._on_screen(actor, number, "dashboard.resend")
-        if shown is None:
-            return
+        shown = self._on_screen(number)
         self.message = self.error = ""
         try:
             resend_invitation(actor, shown[0], shown[1], source_ip=self._client_ip())
-        except NotAllowed as refused:
-            self._deny(actor, "dashboard.resend", str(refused), number=number)
-            self.error = str(refused)
+        except NotAllowed:
+            self._refresh(actor)
+            raise
         except RequestChanged:
             self.error = f"Request {number} changed a moment ago; look at it again before resending."
         except IllegalTransition as refused:

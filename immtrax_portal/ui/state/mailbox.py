@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import mailbox
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.client_input import turned_page
 from immtrax_portal.ui.components.error_summary import focus_element
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 FILTERS = ("", "kept", "queued", "sending", "sent", "failed")
 OPENED_HEADING_ID = "opened-email-heading"
@@ -27,14 +28,16 @@ class MailboxState(SessionState):
     opened_links: list[str] = []
     problem: str = ""
 
-    @rx.event
-    def load(self):
-        actor = self._guard("any")
-        if not isinstance(actor, Actor):
-            return actor
-        if not mailbox.may_read_mailbox(actor):
-            self._deny(actor, "mailbox.open", "not a mailbox reader")
+    def _on_refused(self, message: str, *, on_load: bool = False):
+        if on_load:
             return rx.redirect(routes.NOT_ALLOWED)
+        self.problem = message
+        return None
+
+    @rx.event
+    @guarded(Rule.SIGNED_IN, AuditAction.MAILBOX_OPEN, page=True)
+    def load(self, actor: Actor):
+        mailbox.require_mailbox_reader(actor)   # a refusal: recorded, then the not-allowed page
         wanted = self.router.url.query_parameters.get("status", "")
         self.status_filter = wanted if wanted in FILTERS else ""
         self.page, self.opened, self.opened_links, self.problem = 1, {}, [], ""
@@ -47,28 +50,17 @@ class MailboxState(SessionState):
         self.total, self.pages = total, max(1, -(-total // mailbox.PAGE_SIZE))
         self.rows = [{k: str(v) for k, v in row.items()} for row in rows]
 
-    def _reader(self, action: str) -> Actor | None:
-        """The caller if they may read mail now; a refusal is audited whatever the tab shows
-        (``_require_actor`` records an anonymous caller itself)."""
-        try:
-            return self._require_allowed(action, mailbox.require_mailbox_reader)
-        except NotAllowed as refused:
-            self.problem = str(refused)
-            return None
-
     @rx.event
-    def turn_page(self, delta: int):
-        actor = self._reader("mailbox.turn_page")
-        if actor is None:
-            return
+    @guarded(Rule.SIGNED_IN, AuditAction.MAILBOX_TURN_PAGE)
+    def turn_page(self, actor: Actor, delta: int):
+        mailbox.require_mailbox_reader(actor)   # a refusal: recorded and shown by the guard
         self.page = turned_page(self.page, self.pages, delta)
         self._refresh(actor)
 
     @rx.event
-    def open_email(self, email_id: str):
-        actor = self._reader("mailbox.open_email")
-        if actor is None:
-            return None
+    @guarded(Rule.SIGNED_IN, AuditAction.MAILBOX_OPEN_EMAIL)
+    def open_email(self, actor: Actor, email_id: str):
+        mailbox.require_mailbox_reader(actor)
         number = record_id(email_id)
         detail = mailbox.email_detail(actor, number) if number else None
         if detail is None:

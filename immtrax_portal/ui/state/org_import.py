@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.services import org_import
 from immtrax_portal.services.org_import import ImportFileRejected, ImportOutdated, ImportPlan, ParsedFile
-from immtrax_portal.ui.state.organizations import staff_caller
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 UPLOAD_ID = "organization-csv"
 PAGE_SIZE = 20
@@ -48,10 +48,8 @@ class OrgImportState(SessionState):
     _plan: ImportPlan | None = None
 
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         self._forget()
         self.file_error, self.problem, self.result = "", "", ""
 
@@ -61,13 +59,9 @@ class OrgImportState(SessionState):
         self.rows, self.error_rows = [], []
         self.creates = self.updates = self.unchanged = self.error_count = self.row_total = 0
 
-    def _caller(self, action: str) -> Actor | None:
-        outcome = staff_caller(self, action)
-        if isinstance(outcome, str):
-            self.problem = outcome
-            self._forget()
-            return None
-        return outcome
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.problem = message
+        self._forget()
 
     def _show(self, plan: ImportPlan) -> None:
         self._plan = plan
@@ -99,10 +93,8 @@ class OrgImportState(SessionState):
                            for e in errors[start:start + PAGE_SIZE]]
 
     @rx.event
-    async def preview_file(self, files: list[rx.UploadFile]):
-        actor = self._caller("organizations.preview_import")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_PREVIEW_IMPORT)
+    async def preview_file(self, actor: Actor, files: list[rx.UploadFile]):
         self._forget()
         self.file_error, self.problem, self.result = "", "", ""
         if not files:
@@ -120,10 +112,8 @@ class OrgImportState(SessionState):
         self._show(org_import.plan_import(actor, parsed))
 
     @rx.event
-    def confirm_import(self, fingerprint: str):
-        actor = self._caller("organizations.confirm_import")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_CONFIRM_IMPORT)
+    def confirm_import(self, actor: Actor, fingerprint: str):
         self.problem = ""
         if self._parsed is None or self._plan is None:
             if self.result:  # a second click on the button that just imported the file
@@ -146,30 +136,31 @@ class OrgImportState(SessionState):
                        f"{done.unchanged} unchanged; rows with errors, left out: {done.skipped}.")
 
     @rx.event
-    def discard_preview(self):
-        if self._caller("organizations.discard_import") is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_DISCARD_IMPORT)
+    def discard_preview(self, actor: Actor):
         self._forget()
         self.problem, self.result = "", "Preview discarded; nothing was imported."
 
-    def _turn(self, action: str, which: str, delta: int) -> None:
-        if self._caller(action) is None:
-            return
+    def _turn(self, which: str, delta: int) -> None:
         setattr(self, which, getattr(self, which) + delta)
         self._page_rows() if which == "rows_page" else self._page_errors()
 
     @rx.event
-    def next_rows_page(self):
-        self._turn("organizations.import_rows_page", "rows_page", 1)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_IMPORT_ROWS_PAGE)
+    def next_rows_page(self, actor: Actor):
+        self._turn("rows_page", 1)
 
     @rx.event
-    def previous_rows_page(self):
-        self._turn("organizations.import_rows_page", "rows_page", -1)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_IMPORT_ROWS_PAGE)
+    def previous_rows_page(self, actor: Actor):
+        self._turn("rows_page", -1)
 
     @rx.event
-    def next_errors_page(self):
-        self._turn("organizations.import_errors_page", "errors_page", 1)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_IMPORT_ERRORS_PAGE)
+    def next_errors_page(self, actor: Actor):
+        self._turn("errors_page", 1)
 
     @rx.event
-    def previous_errors_page(self):
-        self._turn("organizations.import_errors_page", "errors_page", -1)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_IMPORT_ERRORS_PAGE)
+    def previous_errors_page(self, actor: Actor):
+        self._turn("errors_page", -1)

@@ -1,35 +1,21 @@
-"""Staff pages for organizations and their supervisors. Thin: every handler re-derives the caller
-from the session cookie, refuses (and audits) anyone who is not program staff, bounds its
-arguments and calls ``services.organizations``."""
+"""Staff pages for organizations and their supervisors. Thin: every handler declares its rule
+(``@guarded(Rule.STAFF, ...)``: the caller from the session cookie, a refusal audited once), bounds
+its arguments and calls ``services.organizations``."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.organization_rules import OrganizationFields
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import organizations
 from immtrax_portal.services.organizations import OrganizationInvalid
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.client_input import form_text
 from immtrax_portal.ui.components.error_summary import focus_error_summary
-from immtrax_portal.ui.state.session import SessionState
-
-STAFF_ONLY = "Only Montana Immunization Program staff can manage organizations."
-
-
-def _require_organization_staff(actor: Actor) -> None:
-    if not actor.is_program_staff:
-        raise NotAllowed(STAFF_ONLY)
-
-
-def staff_caller(state: SessionState, action: str) -> Actor | str:
-    """The caller if they are program staff now; otherwise the message to show (refusal audited)."""
-    try:
-        return state._require_allowed(action, _require_organization_staff)
-    except NotAllowed as refused:
-        return str(refused)
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 class OrganizationsState(SessionState):
@@ -42,47 +28,44 @@ class OrganizationsState(SessionState):
     search_term: str = ""
     message: str = ""
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.message, self.rows = message, []
+
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         self.message = ""
-        self._refresh(outcome)
+        self._refresh(actor)
 
     def _refresh(self, actor: Actor) -> None:
         listed = organizations.list_organizations(actor, self.search_term, self.page)
         self.rows = [r.as_dict() for r in listed.rows]
         self.total, self.page, self.pages = listed.total, listed.page, listed.pages
 
-    def _run(self, action: str, change) -> None:
-        outcome = staff_caller(self, action)
-        if isinstance(outcome, str):
-            self.message, self.rows = outcome, []
-            return
-        change()
-        self._refresh(outcome)
+    @rx.event
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_SEARCH)
+    def search(self, actor: Actor, form: dict):
+        self.search_term = " ".join(form_text(form, "q", organizations.SEARCH_MAX).split())
+        self.page = 1
+        self._refresh(actor)
 
     @rx.event
-    def search(self, form: dict):
-        def apply():
-            self.search_term = " ".join(form_text(form, "q", organizations.SEARCH_MAX).split())
-            self.page = 1
-        self._run("organizations.search", apply)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_CLEAR_SEARCH)
+    def clear_search(self, actor: Actor):
+        self.search_term, self.page = "", 1
+        self._refresh(actor)
 
     @rx.event
-    def clear_search(self):
-        def apply():
-            self.search_term, self.page = "", 1
-        self._run("organizations.clear_search", apply)
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_NEXT_PAGE)
+    def next_page(self, actor: Actor):
+        self.page += 1
+        self._refresh(actor)
 
     @rx.event
-    def next_page(self):
-        self._run("organizations.next_page", lambda: setattr(self, "page", self.page + 1))
-
-    @rx.event
-    def previous_page(self):
-        self._run("organizations.previous_page", lambda: setattr(self, "page", max(1, self.page - 1)))
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_PREVIOUS_PAGE)
+    def previous_page(self, actor: Actor):
+        self.page = max(1, self.page - 1)
+        self._refresh(actor)
 
 
 class OrganizationState(SessionState):
@@ -107,17 +90,19 @@ class OrganizationState(SessionState):
     unlink_name: str = ""
     unlink_warning: str = ""
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        if message not in self.link_errors.values():   # already shown beside its field
+            self.problem = message
+
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         query = self.router.url.query_parameters
         self.org_id = record_id(query.get("id", ""))
         self.errors, self.link_errors, self.problem = {}, {}, ""
         self.message = "Organization added. Now link its supervisors." if query.get("created") else ""
         self._forget_unlink()
-        self._show(outcome)
+        self._show(actor)
 
     def _show(self, actor: Actor) -> None:
         self.revision += 1
@@ -145,18 +130,9 @@ class OrganizationState(SessionState):
     def _forget_unlink(self) -> None:
         self.unlink_person_id, self.unlink_name, self.unlink_warning = 0, "", ""
 
-    def _caller(self, action: str) -> Actor | None:
-        outcome = staff_caller(self, action)
-        if isinstance(outcome, str):
-            self.problem = outcome
-            return None
-        return outcome
-
     @rx.event
-    def save(self, form: dict):
-        actor = self._caller("organizations.save")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_SAVE)
+    def save(self, actor: Actor, form: dict):
         given = OrganizationFields(code=form_text(form, "code", 64), name=form_text(form, "name", 400),
                                    city=form_text(form, "city", 200),
                                    active=bool(form_text(form, "active", 10)))
@@ -178,9 +154,9 @@ class OrganizationState(SessionState):
         self._show(actor)
 
     @rx.event
-    def link_supervisor(self, form: dict):
-        actor = self._caller("organizations.link_supervisor")
-        if actor is None or not self.org_id:
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_LINK_SUPERVISOR)
+    def link_supervisor(self, actor: Actor, form: dict):
+        if not self.org_id:
             return
         self.message, self.problem, self.errors = "", "", {}
         try:
@@ -190,9 +166,11 @@ class OrganizationState(SessionState):
         except OrganizationInvalid as invalid:
             self.link_errors = invalid.problems
             return focus_error_summary()
-        except (NotAllowed, LookupError) as refused:
-            self._deny(actor, "organizations.link_supervisor", str(refused), organization=self.org_id)
+        except NotAllowed as refused:   # shown beside the email; the guard records it
             self.link_errors = {"email": str(refused)}
+            raise
+        except LookupError as missing:
+            self.link_errors = {"email": str(missing)}
             return
         self.link_errors = {}
         self.link_revision += 1
@@ -202,10 +180,8 @@ class OrganizationState(SessionState):
         self._show(actor)
 
     @rx.event
-    def ask_unlink(self, person_id: int):
-        actor = self._caller("organizations.ask_unlink")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_ASK_UNLINK)
+    def ask_unlink(self, actor: Actor, person_id: int):
         person_id = record_id(person_id)
         chosen = next((s for s in self.supervisors if s["person_id"] == person_id), None)
         if chosen is None:
@@ -219,10 +195,8 @@ class OrganizationState(SessionState):
         self._forget_unlink()
 
     @rx.event
-    def unlink_supervisor(self, person_id: int):
-        actor = self._caller("organizations.unlink_supervisor")
-        if actor is None:
-            return
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_UNLINK_SUPERVISOR)
+    def unlink_supervisor(self, actor: Actor, person_id: int):
         person_id = record_id(person_id)
         self.message, self.problem = "", ""
         try:

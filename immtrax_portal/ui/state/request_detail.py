@@ -1,10 +1,12 @@
-"""A request's page: fields, timeline and the caller's next actions. Thin, re-checks every call."""
+"""A request's page: fields, timeline and the caller's next actions. Thin: every handler declares
+its rule (``@guarded``); the rulebook decides which actions show and which are allowed."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services.change_feed import Scope
 from immtrax_portal.services.request_actions import ActionInput
@@ -12,7 +14,7 @@ from immtrax_portal.services.request_detail import request_detail, take_action
 from immtrax_portal.services.request_store import RequestChanged
 from immtrax_portal.services.staff_notes import NOTE_MAX, add_note
 from immtrax_portal.ui.state.live import LiveUpdates
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 class RequestDetailState(LiveUpdates, SessionState):
@@ -31,24 +33,30 @@ class RequestDetailState(LiveUpdates, SessionState):
     _request_id: int = 0
     _seen_version: int = 0
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.problem = message
+
     @rx.event
-    def load(self):
-        outcome = self._guard("any")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.SIGNED_IN, AuditAction.REQUEST_VIEW, page=True)
+    def load(self, actor: Actor):
         self.number = self.router.url.query_parameters.get("number", "")[:20]
         self.chosen, self.problem, self.done_message = "", "", ""
         self.note_problem, self.note_message = "", ""
-        self._show(outcome)
+        self._show(actor)   # NotAllowed: recorded and shown by the guard
         return RequestDetailState.watch_live
 
     def _live_scope(self, actor: Actor) -> Scope:
         return Scope(request_ids=frozenset({self._request_id}) if self._request_id else frozenset())
 
     def _refresh(self, actor: Actor) -> None:
-        """A live update: show the new state; someone halfway through an action is told."""
+        """A live update: show the new state; someone halfway through an action is told. (No
+        client called: a request the caller may no longer see simply disappears.)"""
         seen = self._seen_version
-        self._show(actor)
+        try:
+            self._show(actor)
+        except NotAllowed as refused:
+            self.problem = str(refused)
+            return
         if self.chosen and self._seen_version != seen:
             self.chosen = ""
             self.problem = ("This request changed while you were looking at it (see its history "
@@ -57,12 +65,10 @@ class RequestDetailState(LiveUpdates, SessionState):
     def _show(self, actor: Actor) -> None:
         try:
             detail = request_detail(actor, self.number)
-        except NotAllowed as refused:
-            self._deny(actor, "request.view", str(refused), number=self.number)
+        except NotAllowed:
             self.fields, self.timeline, self.emails, self.actions, self.notes = [], [], [], [], []
             self._request_id, self._seen_version = 0, 0
-            self.problem = str(refused)
-            return
+            raise
         self._request_id, self._seen_version = detail.id, detail.version
         self.fields, self.timeline, self.emails = detail.fields, detail.timeline, detail.emails
         self.actions, self.notes = detail.actions, detail.notes
@@ -73,19 +79,16 @@ class RequestDetailState(LiveUpdates, SessionState):
         self.problem = ""
 
     @rx.event
-    def submit_action(self, form: dict):
+    @guarded(Rule.SIGNED_IN, AuditAction.REQUEST_ACT)
+    def submit_action(self, actor: Actor, form: dict):
+        form = form if isinstance(form, dict) else {}
         try:
-            actor = self._require_actor("request.act")
             action = Action(str(form.get("action", "")))
             given = ActionInput(action=action, expected_version=self._seen_version,
                                 reason=str(form.get("text", ""))[:2000],
                                 immtrax_username=str(form.get("username", ""))[:100])
             take_action(actor, self._request_id, given, source_ip=self._client_ip(),
                         credentials_sent=str(form.get("credentials_sent", "")).lower() in ("on", "true", "1"))
-        except NotAllowed as refused:
-            self._deny(self._current_actor(), "request.act", str(refused), number=self.number)
-            self.problem = str(refused)
-            return
         except (RequestChanged, IllegalTransition) as refused:
             self.problem = str(refused)
             self._show(actor)
@@ -98,21 +101,14 @@ class RequestDetailState(LiveUpdates, SessionState):
         self._show(actor)
 
     @rx.event
-    def save_note(self, form: dict):
+    @guarded(Rule.STAFF, AuditAction.REQUEST_ADD_NOTE, show="note_problem")
+    def save_note(self, actor: Actor, form: dict):
         """Staff only: add an internal note to the request on screen (re-checked in the service)."""
         self.note_problem, self.note_message = "", ""
-        try:
-            actor = self._require_actor("request.add_note")  # records an anonymous caller itself
-        except NotAllowed as refused:
-            self.note_problem = str(refused)
-            return
+        form = form if isinstance(form, dict) else {}
         try:
             add_note(actor, self._request_id, str(form.get("note", ""))[:NOTE_MAX],
                      source_ip=self._client_ip())
-        except NotAllowed as refused:
-            self._deny(actor, "request.add_note", str(refused), number=self.number)
-            self.note_problem = str(refused)
-            return
         except ValueError as empty:
             self.note_problem = str(empty)
             return

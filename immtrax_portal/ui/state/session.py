@@ -2,12 +2,32 @@
 
 The tab's client token is a bearer secret and Reflex state can be replayed by another client, so
 nothing cached in state is proof of identity. Vars without a leading underscore are display only.
+
+THE GUARD. Every event handler that needs a signed-in caller declares its rule, and nothing else:
+
+    @rx.event
+    @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_SAVE)
+    def save(self, actor: Actor, form: dict):
+        ...   # ``actor`` is the caller, from the session cookie, for this event only
+
+``guarded`` resolves the caller once per event from the cookie (never from state), applies the
+named ``Rule`` of ``domain/permissions.py``, and on refusal records exactly one audit row (the
+typed action, the reason) and shows the message through the state's ``_on_refused``. A
+``NotAllowed`` raised by the handler body (a service's rule about one request or organization)
+is recorded and shown the same way, once. ``page=True`` is for on_load handlers: a refused
+caller is sent to sign in, or to the not-allowed page. The handler may be a plain function, a
+generator, a coroutine or an async generator; for the async kinds the cookie lookup and the
+audit write run in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
+import inspect
 import json
-from collections.abc import Callable
+import logging
 
 import reflex as rx
 
@@ -16,18 +36,111 @@ from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.browser_policy import assess_user_agent
 from immtrax_portal.client_address import client_address
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import Person
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.permissions import SESSION_ENDED, Actor, NotAllowed, Rule, rule_refusal
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import actor_for
+from immtrax_portal.services.refusals import LEDGER
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
+
+logger = logging.getLogger(__name__)
+PAGE_PATH_MAX = 200
+# The event loop of the event being handled, for the parts of a guard that run in a worker thread
+# (``asyncio.to_thread`` copies context variables into the thread).
+_EVENT_LOOP: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = contextvars.ContextVar(
+    "immtrax_event_loop", default=None)
+# The signed-in person behind the guarded event being handled (``SessionState._caller_person``).
+_CALLER_PERSON: contextvars.ContextVar[Person | None] = contextvars.ContextVar(
+    "immtrax_caller_person", default=None)
 
 
 def go_to_server_route(url: str) -> rx.event.EventSpec:
     """A full page load (sign-in and sign-out live outside the single-page app)."""
     return rx.call_script(f"window.location.assign({json.dumps(url)})")
+
+
+def guarded(rule: Rule, action: AuditAction, *, page: bool = False, show: str = ""):
+    """Declare who may call an event handler (see the module docstring). The decorated function
+    takes the caller as its first argument after ``self``; the browser never supplies it.
+
+    ``show`` names the var that displays this handler's refusals (default: the state's
+    ``_on_refused`` decides)."""
+
+    def decorate(fn):
+        signature = inspect.signature(fn)
+        params = list(signature.parameters.values())
+        if len(params) < 2 or params[1].name != "actor":
+            raise TypeError(f"{fn.__qualname__}: a guarded handler takes (self, actor, ...)")
+        public = signature.replace(parameters=[params[0], *params[2:]])
+
+        if inspect.isasyncgenfunction(fn):
+            async def wrapper(self, *args, **kwargs):
+                kwargs.pop("actor", None)
+                _EVENT_LOOP.set(asyncio.get_running_loop())
+                actor, person, refused = await asyncio.to_thread(self._admit, rule, action, page, show)
+                if actor is None:
+                    yield refused
+                    return
+                held = _CALLER_PERSON.set(person)
+                try:
+                    async for update in fn(self, actor, *args, **kwargs):
+                        yield update
+                except NotAllowed as refusal:
+                    yield await asyncio.to_thread(self._refused_by_rule, actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
+        elif inspect.iscoroutinefunction(fn):
+            async def wrapper(self, *args, **kwargs):
+                kwargs.pop("actor", None)
+                _EVENT_LOOP.set(asyncio.get_running_loop())
+                actor, person, refused = await asyncio.to_thread(self._admit, rule, action, page, show)
+                if actor is None:
+                    return refused
+                held = _CALLER_PERSON.set(person)
+                try:
+                    return await fn(self, actor, *args, **kwargs)
+                except NotAllowed as refusal:
+                    return await asyncio.to_thread(self._refused_by_rule, actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
+        elif inspect.isgeneratorfunction(fn):
+            def wrapper(self, *args, **kwargs):
+                kwargs.pop("actor", None)
+                actor, person, refused = self._admit(rule, action, page, show)
+                if actor is None:
+                    yield refused
+                    return
+                held = _CALLER_PERSON.set(person)
+                try:
+                    yield from fn(self, actor, *args, **kwargs)
+                except NotAllowed as refusal:
+                    yield self._refused_by_rule(actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
+        else:
+            def wrapper(self, *args, **kwargs):
+                kwargs.pop("actor", None)
+                actor, person, refused = self._admit(rule, action, page, show)
+                if actor is None:
+                    return refused
+                held = _CALLER_PERSON.set(person)
+                try:
+                    return fn(self, actor, *args, **kwargs)
+                except NotAllowed as refusal:
+                    return self._refused_by_rule(actor, action, refusal, page, show)
+                finally:
+                    _CALLER_PERSON.reset(held)
+
+        functools.update_wrapper(wrapper, fn)
+        wrapper.__signature__ = public
+        wrapper.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
+        wrapper.guard_rule, wrapper.guard_action = rule, action
+        return wrapper
+
+    return decorate
 
 
 class SessionState(rx.State):
@@ -66,49 +179,128 @@ class SessionState(rx.State):
     def _user_agent(self) -> str:
         return self.router.headers.user_agent or ""
 
-    def _deny(self, actor: Actor | None, action: str, reason: str, **details) -> None:
-        """Record a refused call in the audit log (who tried what, on what, from where).
+    def _deny(self, actor: Actor | None, action: AuditAction, reason: str, *,
+              target_type: str = "", target_id: str | int = "", **details) -> None:
+        """Record one refused call in the audit log (who tried what, on what, from where).
 
-        What the caller aimed at (``organization_id=`` or a request ``number=``) becomes the
-        event's target; it came from the client, so it is kept as text, never as a foreign key.
+        What the caller aimed at (a request number, an organization id) is the event's target; it
+        came from the client, so it is kept as bounded text, never as a foreign key. Repeats of
+        the same refusal from one connection or address are counted instead of written one by
+        one (``services.refusals``), and a connection refused too often is closed.
         """
-        target_type, target_id = "", ""
-        if details.get("number"):
-            target_type, target_id = "access_request", str(details["number"])[:64]
-        elif details.get("organization_id"):
-            target_type, target_id = "organization", str(details["organization_id"])[:64]
-        with session_scope() as session:
-            audit.record(session, action=action, actor_id=actor.person_id if actor else None,
-                         actor_role=actor.role if actor else "anonymous",
-                         outcome=AuditOutcome.DENIED, reason=reason[:500],
-                         target_type=target_type, target_id=target_id,
-                         source_ip=self._client_ip(), details=details)
+        if not target_type and details.get("number"):
+            target_type, target_id = "access_request", details["number"]
+        elif not target_type and details.get("organization_id"):
+            target_type, target_id = "organization", details["organization_id"]
+        connection = self.router.session.session_id or self.router.session.client_token or ""
+        address = self._client_ip()
+        verdict = LEDGER.note(connection=connection, address=address,
+                              same=(str(action), actor.person_id if actor else None, reason[:200],
+                                    str(target_id)[:64], str(details.get("path", ""))[:PAGE_PATH_MAX]))
+        base = {"actor_id": actor.person_id if actor else None,
+                "actor_role": actor.role if actor else "anonymous", "outcome": AuditOutcome.DENIED,
+                "target_type": target_type, "target_id": target_id, "source_ip": address}
+        first_drop = verdict.drop_connection
+        if verdict.write_row or verdict.summaries or first_drop:
+            with session_scope() as session:
+                if verdict.write_row:
+                    audit.record(session, action=action, reason=reason[:500], details=details, **base)
+                for summary in verdict.summaries:
+                    audit.record(session, action=AuditAction.REFUSALS_AGGREGATED, reason=reason[:500],
+                                 details={"refused_action": str(action), "count": summary.count,
+                                          "scope": summary.scope}, **base)
+                if first_drop:
+                    unwritten = LEDGER.drop(connection)
+                    audit.record(session, action=AuditAction.CONNECTION_DROPPED,
+                                 reason="too many refused calls", details={"unwritten": unwritten},
+                                 **base)
+        if first_drop:
+            self._drop_connection()
 
-    def _require_actor(self, action: str) -> Actor:
+    def _drop_connection(self) -> None:
+        """Close this tab's websocket (after its current event): it kept calling what it may not."""
+        sid = self.router.session.session_id
+        try:
+            from reflex_base.registry import RegistrationContext
+
+            namespace = RegistrationContext.get().app.event_namespace
+        except Exception:  # no app (a unit test): nothing to close
+            return
+        loop = _EVENT_LOOP.get()
+        if loop is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+        if namespace is not None and sid:
+            def close() -> None:
+                loop.create_task(namespace.disconnect(sid))
+            loop.call_soon_threadsafe(loop.call_later, 0.05, close)
+            logger.warning("closed a connection after too many refused calls")
+
+    def _on_refused(self, message: str, *, on_load: bool = False) -> rx.event.EventSpec | None:
+        """Show a refusal where the page shows its problems (each page state says where); what it
+        returns (a redirect, a focus) is the handler's answer. ``on_load``: the refusal came from
+        a rule about one thing while the page loaded."""
+        return None
+
+    def _caller_person(self) -> Person:
+        """Inside a guarded handler: the person the guard resolved for this event (their Okta
+        subject and verified email), without a second cookie lookup."""
+        person = _CALLER_PERSON.get()
+        if person is None:
+            raise RuntimeError("_caller_person is only for handlers decorated with @guarded")
+        return person
+
+    def _admit(self, rule: Rule, action: AuditAction, page: bool, show: str = ""
+               ) -> tuple[Actor | None, Person | None, rx.event.EventSpec | None]:
+        """The guard's door: the caller, if ``rule`` lets them in; otherwise (None, None, what to
+        do), the refusal recorded and shown."""
+        person, actor = self._resolve_caller()
+        if page:
+            self._show_identity(actor, person)
+        refusal = rule_refusal(rule, actor)
+        if refusal is None:
+            return actor, person, None
+        if page:
+            self._deny(actor, AuditAction.OPEN_PAGE, rule.audit_reason if actor else "not signed in",
+                       path=self._page_path()[:PAGE_PATH_MAX])
+            if actor is None:
+                return None, None, rx.redirect(routes.sign_in_page_url(self._page_path()))
+            return None, None, rx.redirect(routes.NOT_ALLOWED)
+        self._deny(actor, action, "not signed in" if actor is None else refusal)
+        return None, None, self._display_refusal(refusal, False, show)
+
+    def _refused_by_rule(self, actor: Actor, action: AuditAction, refusal: NotAllowed,
+                         page: bool = False, show: str = "") -> rx.event.EventSpec | None:
+        """A rule about one thing (raised by a service or the handler) refused the caller."""
+        self._deny(actor, action, str(refusal), target_type=refusal.target_type,
+                   target_id=refusal.target_id)
+        return self._display_refusal(str(refusal), page, show)
+
+    def _display_refusal(self, message: str, on_load: bool, show: str) -> rx.event.EventSpec | None:
+        if show:
+            setattr(self, show, message)
+            return None
+        return self._on_refused(message, on_load=on_load)
+
+    def _current_actor_or_refuse(self, action: AuditAction) -> Actor | None:
+        """For the few handlers that cannot be decorated (a background watcher): the caller, or
+        None with the refusal recorded."""
         actor = self._current_actor()
         if actor is None:
             self._deny(None, action, "not signed in")
-            raise NotAllowed("Your session has ended. Sign in again to continue.")
-        return actor
-
-    def _require_allowed(self, action: str, check: Callable[[Actor], None]) -> Actor:
-        """The caller, if ``check`` (a service's permission rule, raising NotAllowed) lets them do
-        ``action`` now; otherwise NotAllowed, with the refusal in the audit log either way."""
-        actor = self._require_actor(action)
-        try:
-            check(actor)
-        except NotAllowed as refused:
-            self._deny(actor, action, str(refused))
-            raise
+            self._on_refused(SESSION_ENDED)
         return actor
 
     def _show_identity(self, actor: Actor | None, person: Person | None) -> None:
         self.identity_checked = True
         self.signed_in = actor is not None
         self.display_name = person.full_name if person else ""
-        self.is_supervisor = bool(actor and actor.supervised_org_ids)
-        self.is_staff = bool(actor and actor.is_program_staff)
-        self.is_admin = bool(actor and actor.is_admin)
+        # Display only (which links the frame shows), from the rulebook's own rules.
+        self.is_supervisor = actor is not None and rule_refusal(Rule.SUPERVISOR, actor) is None
+        self.is_staff = actor is not None and rule_refusal(Rule.STAFF, actor) is None
+        self.is_admin = actor is not None and rule_refusal(Rule.ADMIN, actor) is None
         self.role_label = actor.role.value.capitalize() if actor else ""
         verdict = assess_user_agent(self._user_agent())
         self.forms_blocked = verdict.blocked
@@ -121,24 +313,6 @@ class SessionState(rx.State):
 
     def _page_path(self) -> str:
         return self.router.url.path or routes.DASHBOARD
-
-    def _guard(self, needs: str) -> Actor | rx.event.EventSpec:
-        """Page guard: the actor, or the event that sends them to sign in / not allowed."""
-        person, actor = self._resolve_caller()
-        self._show_identity(actor, person)
-        if actor is None:
-            self._deny(None, f"open_page:{self._page_path()}", "not signed in")
-            return rx.redirect(routes.sign_in_page_url(self._page_path()))
-        allowed = {
-            "any": True,
-            "supervisor": bool(actor.supervised_org_ids),
-            "staff": actor.is_program_staff,
-            "admin": actor.is_admin,
-        }[needs]
-        if not allowed:
-            self._deny(actor, f"open_page:{self._page_path()}", f"needs {needs}")
-            return rx.redirect(routes.NOT_ALLOWED)
-        return actor
 
 
 class SignInPageState(SessionState):

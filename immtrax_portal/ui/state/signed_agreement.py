@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.services.signed_agreements import signed_agreement_of_request
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.state.agreement import paragraphs
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 class SignedAgreementState(SessionState):
@@ -23,18 +24,14 @@ class SignedAgreementState(SessionState):
     text_verified: bool = False
     pdf_link: str = ""
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.found, self.problem = False, message
+
     @rx.event
-    def load(self):
-        actor = self._guard("any")
-        if not isinstance(actor, Actor):
-            return actor
+    @guarded(Rule.SIGNED_IN, AuditAction.SIGNED_AGREEMENT_OPEN, page=True)
+    def load(self, actor: Actor):
         self.number = self.router.url.query_parameters.get("number", "")[:20]
-        try:
-            signed = signed_agreement_of_request(actor.person_id, self.number)
-        except NotAllowed as refused:
-            self._deny(actor, "signed_agreement.open", str(refused), number=self.number)
-            self.found, self.problem = False, str(refused)
-            return None
+        signed = signed_agreement_of_request(actor.person_id, self.number)   # NotAllowed: the guard
         if signed is None:
             self.found = False
             self.problem = f"The User Agreement for request {self.number} is not signed yet."

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.services import metrics
 from immtrax_portal.ui import routes
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 class StaffMetricsState(SessionState):
@@ -21,11 +22,9 @@ class StaffMetricsState(SessionState):
     loaded: bool = False
 
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
-        self._refresh(outcome)
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
+        self._refresh(actor)
 
     def _refresh(self, actor: Actor) -> None:
         """Recompute every figure from the database (the live-update mechanism calls this)."""

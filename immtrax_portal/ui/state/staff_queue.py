@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import reflex as rx
 
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestType
-from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.domain.permissions import Actor, Rule
 from immtrax_portal.services import queue
 from immtrax_portal.ui import routes
-from immtrax_portal.ui.state.session import SessionState
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 _QUERY_KEYS = ("status", "type", "org", "older_than", "q", "overdue", "sort", "page")
 
@@ -44,15 +45,16 @@ class StaffQueueState(SessionState):
     error: str = ""
     _query: dict[str, str] = {}
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.error = message
+
     @rx.event
-    def load(self):
-        outcome = self._guard("staff")
-        if not isinstance(outcome, Actor):
-            return outcome
+    @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
         params = self.router.url.query_parameters
         self._query = {k: str(params.get(k, ""))[:120] for k in _QUERY_KEYS if params.get(k)}
         self.error = ""
-        self._refresh(outcome)
+        self._refresh(actor)
 
     def _filters(self) -> queue.QueueFilters:
         return queue.QueueFilters.from_query(self._query)
@@ -87,13 +89,9 @@ class StaffQueueState(SessionState):
         return routes.with_query(routes.STAFF_QUEUE, filters.to_query())
 
     @rx.event
-    def apply_filters(self, form: dict):
+    @guarded(Rule.STAFF, AuditAction.QUEUE_FILTER)
+    def apply_filters(self, actor: Actor, form: dict):
         """The filter form: go to the URL that holds the chosen filters (back to page 1)."""
-        try:
-            self._require_allowed("queue.filter", require_staff)
-        except NotAllowed as refused:
-            self.error = str(refused)
-            return None
         chosen = {k: str(form.get(k, ""))[:120] for k in _QUERY_KEYS if k != "page"}
         filters = queue.QueueFilters.from_query(chosen)
         return rx.redirect(self._url(filters))

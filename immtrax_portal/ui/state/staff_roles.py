@@ -1,17 +1,14 @@
-"""The admin page for the staff role. Thin: every handler re-derives the caller from the cookie."""
+"""The admin page for the staff role. Thin: every handler declares its rule (``@guarded``)."""
 
 from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.domain.permissions import Actor, NotAllowed
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, Rule
+from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import staff_roles
-from immtrax_portal.ui.state.session import SessionState
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_admin:
-        raise NotAllowed("Only program administrators can change who is staff.")
+from immtrax_portal.ui.state.session import SessionState, guarded
 
 
 class StaffRolesState(SessionState):
@@ -20,30 +17,22 @@ class StaffRolesState(SessionState):
     email_error: str = ""
     message: str = ""
 
+    def _on_refused(self, message: str, *, on_load: bool = False) -> None:
+        self.message = message
+
     @rx.event
-    def load(self):
-        outcome = self._guard("admin")
-        if not isinstance(outcome, Actor):
-            return outcome
-        self._refresh(outcome)
+    @guarded(Rule.ADMIN, AuditAction.OPEN_PAGE, page=True)
+    def load(self, actor: Actor):
+        self._refresh(actor)
 
     def _refresh(self, actor: Actor) -> None:
         members, self.total = staff_roles.list_staff(actor)
         self.staff = [{"person_id": m.person_id, "name": m.name, "email": m.email,
-                       "is_admin": m.is_admin} for m in members]
-
-    def _admin(self, action: str) -> Actor | None:
-        try:
-            return self._require_allowed(action, _require_admin)
-        except NotAllowed as refused:
-            self.message = str(refused)
-            return None
+                       "is_admin": m.is_admin, "can_remove": m.can_remove} for m in members]
 
     @rx.event
-    def add_staff(self, form: dict):
-        actor = self._admin("staff_roles.add_staff")
-        if actor is None:
-            return
+    @guarded(Rule.ADMIN, AuditAction.STAFF_ROLES_ADD_STAFF)
+    def add_staff(self, actor: Actor, form: dict):
         email = str(form.get("email", "") if isinstance(form, dict) else "")[:254]
         try:
             member = staff_roles.grant_staff_role(actor, email, source_ip=self._client_ip())
@@ -55,13 +44,12 @@ class StaffRolesState(SessionState):
         self._refresh(actor)
 
     @rx.event
-    def remove_staff(self, person_id: int):
-        actor = self._admin("staff_roles.remove_staff")
-        if actor is None:
-            return
+    @guarded(Rule.ADMIN, AuditAction.STAFF_ROLES_REMOVE_STAFF)
+    def remove_staff(self, actor: Actor, person_id: int):
+        """An admin's staff role stays (the service refuses, the guard records the refusal)."""
         try:
-            staff_roles.remove_staff_role(actor, int(person_id), source_ip=self._client_ip())
-        except (ValueError, TypeError, NotAllowed) as problem:
+            staff_roles.remove_staff_role(actor, record_id(person_id), source_ip=self._client_ip())
+        except ValueError as problem:
             self.message = str(problem)
             return
         self.message = "Staff role removed."

@@ -429,6 +429,16 @@ CASES: dict[str, Case] = {
     "AgreementVersionsState.turn_page": case(routes.STAFF_AGREEMENTS, {"delta": 1}, **staff_only()),
 }
 
+# Four eyes: Kim is program staff AND a supervisor of Great Falls, and submitted the request; no role
+# of hers lets her decide on it (world.add_staff_supervisor). Each entry: one decision she tries.
+KIMS_REQUEST = request_page(lambda w: w.kim_submitted)
+FOUR_EYES_CASES: dict[str, tuple[str, Expect]] = {
+    decision: ("RequestDetailState.submit_action",
+               deny(page=KIMS_REQUEST, payload={"form": {"action": decision, "text": "Looks right to me",
+                                                         "username": "wharness", "credentials_sent": "on"}}))
+    for decision in ("ask_for_info", "reject", "provision")
+}
+
 # Reflex's own handlers, present in every Reflex app; the app defines none of them.
 REFLEX_INTERNAL = {
     "State.hydrate": "sends the tab its own state (the harness's sentinel; checked by every case)",

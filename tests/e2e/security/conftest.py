@@ -7,7 +7,14 @@ import pytest
 
 from tests.e2e.security import database
 from tests.e2e.security.harness import discovered_handlers
-from tests.e2e.security.world import CALLERS, add_fixtures, compute_secrets, load_world, session_cookie
+from tests.e2e.security.world import (
+    CALLERS,
+    STAFF_SUPERVISOR,
+    add_fixtures,
+    compute_secrets,
+    load_world,
+    session_cookie,
+)
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +25,8 @@ def world(portal, portal_env):
     compute_secrets(world)
     cookies = {subject: session_cookie(portal, subject) for subject in set(CALLERS.values()) if subject}
     world.cookies = {caller: cookies[subject] if subject else "" for caller, subject in CALLERS.items()}
+    cookie_name = world.cookies["staff"].split("=", 1)[0]
+    world.cookies[STAFF_SUPERVISOR] = f"{cookie_name}={world.kim_session}"
     supervisors = [world.id_of(s) for s in ("demo-supervisor-two-orgs", "demo-supervisor-one-org")]
     marks = ",".join("?" * len(supervisors))
     drafts = database.query(world.db, f"SELECT * FROM wizard_draft WHERE supervisor_id IN ({marks})",

@@ -3,8 +3,11 @@ strings, control characters and NULs, other organizations' ids and other request
 
 Whatever comes in: no exception text reaches the client (a failure shows only the generic message
 with a reference), no row changes beyond what the case table lets that caller write (audit rows
-aside), and the portal keeps answering. The callers are the ones whose legitimate writes cannot
-touch shared rows: anonymous, the applicant and a supervisor aiming at another organization.
+aside), every call leaves at most one denial row, a call the handler's guard refuses leaves exactly
+one, and the portal keeps answering. The callers are the ones whose legitimate writes cannot touch
+shared rows (anonymous, the applicant and a supervisor aiming at another organization) and, for each
+handler, every other kind of caller the case table refuses (staff, admin, own-organization
+supervisors): refused, they write nothing whatever they send.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, rule_refusal
 from tests.e2e.security import database
-from tests.e2e.security.cases import ANY, CASES, build
+from tests.e2e.security.cases import ANY, CASES, Outcome, build
 from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive, text_of
 from tests.e2e.security.harness import EXCEPTION_TEXT, GENERIC_ERROR, app_states
 from tests.support.databases import SINGLE_BACKEND
@@ -26,6 +31,17 @@ from tests.support.databases import SINGLE_BACKEND
 pytestmark = pytest.mark.e2e
 
 FUZZ_CALLERS = ("anonymous", "applicant", "supervisor_other_org")
+REFUSED_ONLY_CALLERS = ("supervisor", "supervisor_self", "staff", "admin")
+# What each caller is, for the guard's rules (the demo identities; see world.CALLERS).
+CALLER_ACTORS = {
+    "anonymous": None,
+    "applicant": Actor(1, "applicant@example"),
+    "supervisor": Actor(2, "supervisor@example", supervised_org_ids=frozenset({1})),
+    "supervisor_other_org": Actor(3, "other@example", supervised_org_ids=frozenset({1})),
+    "supervisor_self": Actor(3, "other@example", supervised_org_ids=frozenset({1})),
+    "staff": Actor(4, "staff@example", is_staff=True),
+    "admin": Actor(5, "admin@example", is_admin=True),
+}
 # The full depth on the SQLite pass. The PostgreSQL pass repeats a third of it: what garbage does
 # to the database layer (NULs, ids beyond 32 bits) is stopped before any handler and has its own
 # tests on both databases (tests/e2e/security/test_event_text.py, tests/unit/test_record_ids.py),
@@ -109,6 +125,31 @@ class FuzzSession:
         self.loop.close()
 
 
+def fuzz_callers(key: str) -> list[str]:
+    refused = [c for c in REFUSED_ONLY_CALLERS if CASES[key].callers[c].outcome is Outcome.DENIED]
+    return [*FUZZ_CALLERS, *refused]
+
+
+def refused_at_the_door(cls, handler: str, caller: str) -> bool:
+    """Whether the handler's declared rule (``@guarded``) refuses this kind of caller outright."""
+    rule = getattr(cls.event_handlers[handler].fn, "guard_rule", None)
+    return rule is not None and rule_refusal(rule, CALLER_ACTORS[caller]) is not None
+
+
+def judge_denials(world, caller: str, key: str, before, *, refused: bool, dropped: bool) -> None:
+    """Exactly one denial row for a call refused at the door, at most one for any call."""
+    denials = [e for e in database.audit_events_after(world.db, before.last_audit_id)
+               if e["outcome"] == "denied"]
+    if dropped:
+        assert denials == [], f"a dropped frame reached a handler: {denials}"
+        return
+    assert len(denials) <= 1, f"{caller} on {key}: one call, {len(denials)} denial rows: {denials}"
+    if refused:
+        assert len(denials) == 1, f"{caller} refused on {key} without a denial row"
+        assert denials[0]["actor_id"] == world.caller_id(caller), denials
+        assert AuditAction.parse(denials[0]["action"]) is not None, denials
+
+
 def judge(world, caller: str, key: str, payload, updates: list[dict], dropped: bool,
           before, after) -> None:
     sent = text_of([payload])
@@ -134,11 +175,14 @@ def test_garbage_arguments_never_crash_leak_or_write(key, portal, world, handler
     name = handler_name(cls, handler)
 
     @FUZZ_SETTINGS
-    @given(caller=st.sampled_from(FUZZ_CALLERS), payload=payloads(world, params))
+    @given(caller=st.sampled_from(fuzz_callers(key)), payload=payloads(world, params))
     def one_call(caller, payload):
+        session.tab(caller)   # the page's own load (and its refusal, if any) before the snapshot
         before = database.snapshot(world.db)
         updates, dropped = session.call(caller, name, payload)
         judge(world, caller, key, payload, updates, dropped, before, database.snapshot(world.db))
+        judge_denials(world, caller, key, before, dropped=dropped,
+                      refused=refused_at_the_door(cls, handler, caller))
 
     try:
         one_call()

@@ -16,10 +16,11 @@ from datetime import date, timedelta
 import httpx
 from sqlmodel import select
 
+from immtrax_portal.auth.sessions import hash_of, new_random_id
 from immtrax_portal.db import session_scope
 from immtrax_portal.demo_data import _advance
 from immtrax_portal.domain.enums import AccessLevel, RequestType, Role
-from immtrax_portal.domain.models import AccessRequest, Person, SupervisorLink
+from immtrax_portal.domain.models import AccessRequest, Person, SupervisorLink, WebSession, utcnow
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.requests import RequestDraft, submit_request
@@ -55,6 +56,10 @@ SPARE_STAFF = "riley.spare@mt.example"              # staff, not admin: admin re
 MARCUS = EMAILS["demo-supervisor-one-org"]
 JORDAN = EMAILS["demo-applicant"]
 SAGE = "sage.harness@laurelpeds.example"
+# Four eyes: program staff who is also a supervisor (of Great Falls) and submits a request there.
+# Not one of the seven callers of the case table: her cases are FOUR_EYES_CASES (cases.py).
+KIM = "kim.dual@mt.example"
+STAFF_SUPERVISOR = "staff_supervisor"
 
 
 def invitation_token(request_id: int, email: str) -> str:
@@ -92,6 +97,8 @@ class World:
     jordan_signs: str = ""             # number: Dana's request at LPD about Jordan, whose link he signs
     jordan_token: str = ""             # invitation link token: the applicant (Jordan) signs it, at LPD
     sage_token: str = ""               # invitation link token for Sage at LPD: nobody signed in is Sage
+    kim_submitted: str = ""            # number: in_review at GFP, submitted by Kim (staff and supervisor)
+    kim_session: str = ""              # Kim's session id (a real server-side session row)
 
     def id_of(self, subject: str) -> int:
         return self.person[EMAILS[subject]]
@@ -148,10 +155,30 @@ def add_fixtures(database_url: str, world: World) -> None:
         world.jordan_signs = jordan_signs.number
         world.about_marcus, world.for_staff = about.number, for_staff.number
         world.for_admin, world.dana_cancels = for_admin.number, cancels.number
+        world.kim_submitted, world.kim_session = add_staff_supervisor(world)
         with session_scope() as session:
             world.person.update({p.email: p.id for p in session.exec(select(Person))})
     world.request.update({r["number"]: r["id"] for r in database.query(
         world.db, "SELECT id, number FROM access_request")})
+
+
+def add_staff_supervisor(world: World) -> tuple[str, str]:
+    """Kim: program staff and a supervisor of Great Falls, with a signed-in session; the New Access
+    she submitted there waits in review. Returns (its number, her session id)."""
+    gfp = world.org["GFP-0505"]
+    with session_scope() as session:
+        kim = Person(email=KIM, first_name="Kim", last_name="Dual", is_staff=True)
+        session.add(kim)
+        session.flush()
+        session.add(SupervisorLink(person_id=kim.id, organization_id=gfp))
+        raw, now = new_random_id(), utcnow()
+        session.add(WebSession(id_hash=hash_of(raw), person_id=kim.id, created_at=now, last_seen_at=now,
+                               expires_at=now + timedelta(hours=8)))
+        kim_id = kim.id
+    mine = submit_request(kim_id, _new_access(gfp, "Wade", "Harness", "wade.harness@greatfallsph.example"),
+                          "harness-kim-submits-000000")
+    _advance(mine.id, [Action.SIGN_AGREEMENT], None, Role.APPLICANT)
+    return mine.number, raw
 
 
 def load_world(portal: str, db: str) -> World:
