@@ -39,6 +39,7 @@ def serve() -> None:
     except DatabaseBehindMigrations as behind:
         sys.exit(f"Refusing to start: {behind}")
     settings = get_settings()
+    _prepare_operations_environment(settings)
     children: list[subprocess.Popen] = []
     if settings.uses_demo_sign_in:
         children.append(subprocess.Popen([sys.executable, "-m", "immtrax_portal.auth.demo_provider"]))
@@ -59,6 +60,16 @@ def serve() -> None:
     signal.signal(signal.SIGINT, stop)
     app.wait()
     stop()
+
+
+def _prepare_operations_environment(settings) -> None:
+    """For every process of the server: one emptied folder for the workers' metrics (so /metrics
+    sums all workers), and Reflex's own lines as JSON when the portal logs JSON."""
+    from immtrax_portal.operations.metrics import MULTIPROCESS_ENV, prepare_metrics_directory
+
+    os.environ[MULTIPROCESS_ENV] = str(prepare_metrics_directory(settings.metrics_directory))
+    if settings.log_format == "json":
+        os.environ.setdefault("REFLEX_LOG_JSON", "true")
 
 
 def _terminate(child: subprocess.Popen) -> None:
