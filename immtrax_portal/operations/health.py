@@ -82,6 +82,8 @@ class ReadinessProbe:
             # hangs, later probes wait on the same call instead of starting another thread.
             if self._database_call is None or self._database_call.done():
                 self._database_call = asyncio.get_running_loop().run_in_executor(None, _database_answers)
+                # Its failure is reported through the probe that awaited it, or by none (timed out).
+                self._database_call.add_done_callback(lambda call: call.cancelled() or call.exception())
             await asyncio.wait_for(asyncio.shield(self._database_call), timeout)
         except Exception as error:  # noqa: BLE001 - any failure means "not ready", in a few words
             metrics.DATABASE_ERRORS.labels(where="readiness").inc()

@@ -70,7 +70,8 @@ def test_json_lines_parse_and_carry_time_level_logger_message_and_ids(captured):
 
 def test_json_lines_never_carry_cookies_tokens_or_payloads(captured):
     logger, stream, _clock, _throttle = captured
-    logger.warning("handshake headers {'cookie': 'immtrax_session=abc123secret'} Bearer eyJhbGciOi.eyJzdWIi.sig")
+    logger.warning("handshake headers {'cookie': 'immtrax_session=abc123secret'} "
+                   "Bearer eyJhbGciOi.eyJzdWIi.sig")
     [line] = lines(stream)
     assert "abc123secret" not in json.dumps(line)
     assert "eyJhbGciOi" not in json.dumps(line)
