@@ -8,7 +8,8 @@ many times a second (an 82 s outage with three workers wrote 48,850 lines).
 ``configure_logging`` (called when the app module is imported, so in every worker process):
 
 - one handler on the root logger, writing to stderr, plain text by default or one JSON object per
-  line with ``IMMTRAX_LOG_FORMAT=json`` (time, level, logger, message, request/event id, actor id);
+  line with ``IMMTRAX_LOG_FORMAT=json`` (time, level, logger, message, worker pid, request or
+  event id, actor id);
 - the ``immtrax_portal`` loggers at ``IMMTRAX_LOG_LEVEL`` (INFO), everything else at WARNING;
 - every WARNING-or-worse line that repeats (same place in the code, same message once numbers
   and references are set aside) is written once per interval (``IMMTRAX_LOG_REPEAT_SECONDS``),
@@ -56,6 +57,7 @@ class JsonLineFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "pid": record.process,  # which worker
             **(getattr(record, "log_context", None) or log_context.current()),
         }
         if repeated := getattr(record, "repeated", None):

@@ -62,9 +62,23 @@ def _hydrate_event_names() -> frozenset[str]:
     return frozenset(format_event_handler(State.event_handlers[name]) for name in _HYDRATE_HANDLERS)
 
 
-async def state_was_lost(state: rx.State) -> bool:
-    """Whether ``state``'s tab hydrated on this server state (False) or its state is fresh (True)."""
-    marker = await state._get_root_state().get_state(ServerStateMarker)
+async def tab_state_lost(token: str) -> bool:
+    """For the live watcher: whether the tab's state in Redis lost its marker. A read only: no
+    lock, nothing written back (``async with self`` would save the fresh state and send the page
+    its empty defaults before the notice). Without Redis a state is never lost while its process
+    lives; when Redis cannot be asked, the answer is "not lost"."""
+    try:
+        from reflex.istate.manager.redis import StateManagerRedis
+        from reflex.istate.manager.token import BaseStateToken
+        from reflex_base.registry import RegistrationContext
+
+        manager = RegistrationContext.get().app.state_manager
+        if not isinstance(manager, StateManagerRedis):
+            return False
+        marker = await manager.get_state(BaseStateToken(ident=token, cls=ServerStateMarker), top_level=False)
+    except Exception:  # noqa: BLE001 - Redis down, or an internal of Reflex moved: nothing to report
+        log.debug("could not look at a tab's state marker", exc_info=True)
+        return False
     return not marker._hydrated
 
 

@@ -31,7 +31,7 @@ from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.change_feed import FEED, Change, Scope
 from immtrax_portal.services.invitations import PROGRAM_ZONE
 from immtrax_portal.settings import get_settings
-from immtrax_portal.ui.state_loss import notice_and_reload, state_was_lost
+from immtrax_portal.ui.state_loss import notice_and_reload, tab_state_lost
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +81,6 @@ class LiveUpdates(rx.State, mixin=True):
         with session_scope() as session:
             return actor_for(session, person)
 
-    async def _server_state_lost(self) -> bool:
-        async with self:
-            return await state_was_lost(self)
-
     def _refresh(self, actor: Actor) -> None:  # pragma: no cover - every page defines its own
         raise NotImplementedError
 
@@ -118,7 +114,7 @@ class LiveUpdates(rx.State, mixin=True):
                     return
                 if changes and not scope.touched_by_any(changes):
                     continue
-                if await self._server_state_lost():
+                if await tab_state_lost(token):
                     # Redis lost this tab's state: the page would never update again.
                     ended = ""
                     yield notice_and_reload()
