@@ -47,4 +47,4 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	touch $@
 
 clean:
-	rm -rf .web .web-e2e .web-e2e-faults data/*.db data/*.db-* $(VENV)
+	rm -rf .web .web-e2e .web-e2e-faults .web-e2e-ops data/*.db data/*.db-* $(VENV)

@@ -28,8 +28,8 @@ from reflex_base.utils.format import format_event_handler
 
 log = logging.getLogger(__name__)
 
-NOTICE = ("This page lost its place on the server (the server was restarted). It reloads now; "
-          "your saved work comes back.")
+NOTICE = ("This page lost its place on the server (the server restarted, or the page sat unused too "
+          "long). It reloads now; your saved work comes back.")
 RELOAD_DELAY_MS = 2500
 _HYDRATE_HANDLERS = ("hydrate", "hydrate_and_load")
 
