@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import time
 
 import reflex as rx
 from reflex.middleware import Middleware
@@ -34,10 +35,16 @@ RELOAD_DELAY_MS = 2500
 _HYDRATE_HANDLERS = ("hydrate", "hydrate_and_load")
 
 
+# Redis writes back only the states an event changed, each with a one-hour expiry; the marker is
+# rewritten at least this often while the tab is used, so it never expires before the rest.
+MARKER_REFRESH_SECONDS = 300
+
+
 class ServerStateMarker(rx.State):
     """One small backend-only flag per tab: its server state went through a hydrate."""
 
     _hydrated: bool = False
+    _written_at: float = 0.0
 
 
 def notice_and_reload() -> rx.event.EventSpec:
@@ -87,10 +94,13 @@ class StateLossMiddleware(Middleware):
 
     async def preprocess(self, app, state, event):
         marker = await state._get_root_state().get_state(ServerStateMarker)
+        now = time.time()
         if event.name in _hydrate_event_names():
-            marker._hydrated = True
+            marker._hydrated, marker._written_at = True, now
             return None
         if marker._hydrated:
+            if now - marker._written_at > MARKER_REFRESH_SECONDS:
+                marker._written_at = now  # changed, so written back with a fresh expiry
             return None
         log.warning("a tab's server state was lost (Redis emptied or the state expired): "
                     "told the tab to reload")
