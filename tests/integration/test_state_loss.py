@@ -8,7 +8,6 @@ import pytest
 from reflex.state import State
 from reflex_base.event import Event
 
-import immtrax_portal.immtrax_portal  # noqa: F401 - registers the app's states
 from immtrax_portal.ui import state_loss
 from immtrax_portal.ui.state_loss import NOTICE, ServerStateMarker, StateLossMiddleware
 
