@@ -31,7 +31,7 @@ def request_id_from_header(value: str | None) -> str:
     return new_id()
 
 
-def start_event(name: str = "") -> None:
+def start_event() -> None:
     """A new event begins: a fresh event id, and no actor until the caller is resolved again."""
     event_id.set(new_id())
     request_id.set("")
