@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -218,3 +219,15 @@ def test_metrics_add_up_across_the_workers_whichever_answers(ops_portal):
     # Both workers counted something: each writes files named after its process id.
     metric_files = (ops_portal.log.parent / "metrics").glob("counter_*.db")
     assert len({re.search(r"_(\d+)\.db$", path.name)[1] for path in metric_files}) >= WORKERS
+
+
+def test_the_mail_workers_info_lines_reach_the_plain_log_by_default(portal, portal_env, mail_server):
+    """The session's portal runs with the defaults (plain text, one worker)."""
+    log = Path(portal_env["IMMTRAX_DATA_DIR"]) / "portal.log"
+    sent = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO immtrax_portal\.mail: "
+                      r"Mail #\d+ \(\w+\) sent(?: \[[^\]]*\])?$", re.MULTILINE)
+    deadline = time.monotonic() + 30
+    while not sent.search(log.read_text(errors="replace")):
+        assert time.monotonic() < deadline, f"no 'Mail … sent' line:\n{log.read_text()[-3000:]}"
+        time.sleep(0.5)
+    assert mail_server.outbox_ids()
