@@ -215,6 +215,9 @@ def test_metrics_add_up_across_the_workers_whichever_answers(ops_portal):
     assert total(last, "immtrax_event_duration_seconds_count") > 10
     assert total(last, "immtrax_redis_errors_total", where="readiness") >= 1
     assert ("immtrax_live_pages_open", ()) in last
+    # Each worker ran the invitation housekeeping when it started.
+    housekeeping = total(last, "immtrax_housekeeping_runs_total", job="invitation_housekeeping", outcome="ok")
+    assert housekeeping >= WORKERS
     assert ("immtrax_outbox_emails", (("status", "queued"),)) in last
     # Both workers counted something: each writes files named after its process id.
     metric_files = (ops_portal.log.parent / "metrics").glob("counter_*.db")
