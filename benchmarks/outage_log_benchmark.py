@@ -13,6 +13,7 @@ afterwards; web folder ``.web-e2e-ops``) and stops it again.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -55,6 +56,7 @@ def main() -> None:
                 portal.stop()
     finally:
         redis.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def measure(portal: PortalProcess, url: str, args) -> None:
