@@ -160,9 +160,11 @@ def metrics_routes() -> list[Route]:
 
 
 def short_handler_name(event_name: str) -> str:
-    """``…wizard_state.next_step`` from Reflex's full event name (state path, then handler)."""
-    parts = event_name.rsplit(".", 2)
-    return ".".join(parts[-2:])[:80]
+    """``wizard_state.next_step`` from Reflex's full event name, ``<state path>.<handler>`` where
+    each state is ``<module path>____<class name in snake case>``."""
+    state_path, _, handler = event_name.rpartition(".")
+    state = state_path.rpartition(".")[2].rpartition("____")[2]
+    return f"{state}.{handler}"[:80] if state else handler[:80]
 
 
 def count_database_errors(engine) -> None:

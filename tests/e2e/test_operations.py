@@ -202,6 +202,7 @@ def total(found: dict, name: str, **labels: str) -> float:
 
 
 def test_metrics_add_up_across_the_workers_whichever_answers(ops_portal):
+    """Last in the module: it also checks what the browser tests above left in the numbers."""
     assert httpx.get(f"{ops_portal.url}/metrics").status_code == 401
     before = total(scrape(ops_portal), "immtrax_http_requests_total", kind="sign_in")
     for _ in range(12):
@@ -213,6 +214,7 @@ def test_metrics_add_up_across_the_workers_whichever_answers(ops_portal):
     # The browser tests above: events were handled and timed, pages went live, Redis was lost.
     assert total(last, "immtrax_events_total", outcome="ok") > 10
     assert total(last, "immtrax_event_duration_seconds_count") > 10
+    assert total(last, "immtrax_events_total", handler="state.hydrate_and_load") >= 4  # four page loads
     assert total(last, "immtrax_redis_errors_total", where="readiness") >= 1
     assert ("immtrax_live_pages_open", ()) in last
     # Each worker ran the invitation housekeeping when it started.

@@ -148,3 +148,54 @@ def test_numbers_from_several_worker_processes_add_up_and_dead_workers_pages_are
     assert value(found, "immtrax_event_duration_seconds_count", handler="wizard_state.next_step") == 3
     # Two workers exited: only the live one's open pages count.
     assert value(found, "immtrax_live_pages_open") == 2
+
+
+
+def test_a_failed_event_is_counted_with_its_handler_and_a_redis_failure_as_a_redis_error():
+    import asyncio
+
+    import redis.exceptions
+    from prometheus_client import REGISTRY
+    from reflex_base.event import Event
+
+    from immtrax_portal.operations.observation import ObservedEvents, count_event_failure
+
+    name = "reflex___state____state.immtrax_portal___ui___state___wizard____wizard_state.next_step"
+    handler = "wizard_state.next_step"
+
+    def numbers() -> list[float]:
+        return [REGISTRY.get_sample_value(metric, labels) or 0 for metric, labels in (
+            ("immtrax_events_total", {"handler": handler, "outcome": "ok"}),
+            ("immtrax_events_total", {"handler": handler, "outcome": "error"}),
+            ("immtrax_redis_errors_total", {"where": "event"}),
+            ("immtrax_event_duration_seconds_count", {"handler": handler}))]
+
+    async def one_event(fail: bool) -> None:
+        async def handle() -> None:
+            await ObservedEvents().preprocess(None, None, Event(name=name, payload={}))
+            if fail:  # what the backend exception handler sees when Redis went away
+                lost = redis.exceptions.ConnectionError("Connection refused")
+                try:
+                    raise RuntimeError("state could not be loaded") from lost
+                except RuntimeError as error:
+                    count_event_failure(error)
+        await asyncio.create_task(handle())
+        await asyncio.sleep(0)  # the task's done callbacks
+
+    before = numbers()
+    asyncio.run(one_event(fail=False))
+    asyncio.run(one_event(fail=True))
+    assert [b - a for a, b in zip(before, numbers(), strict=True)] == [1, 1, 1, 2]
+
+
+@pytest.mark.parametrize("event_name, label", [
+    ("reflex___state____state.immtrax_portal___ui___state___wizard____wizard_state.next_step",
+     "wizard_state.next_step"),
+    ("reflex___state____state.hydrate_and_load", "state.hydrate_and_load"),
+    ("reflex___state____state.immtrax_portal___ui___state___session____session_state."
+     "immtrax_portal___ui___state___dashboard____dashboard_state.watch_live", "dashboard_state.watch_live"),
+])
+def test_handlers_are_labelled_by_state_class_and_handler_name(event_name, label):
+    from immtrax_portal.operations.metrics import short_handler_name
+
+    assert short_handler_name(event_name) == label
