@@ -51,4 +51,4 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	touch $@
 
 clean:
-	rm -rf .web .web-e2e .web-e2e-faults .web-e2e-production .web-build-check-* data/*.db data/*.db-* $(VENV)
+	rm -rf .web .web-e2e .web-e2e-faults .web-e2e-production .web-e2e-ops .web-build-check-* data/*.db data/*.db-* $(VENV)

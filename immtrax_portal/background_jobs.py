@@ -24,10 +24,15 @@ STOP_WAIT_SECONDS = 5
 def repeat_until_stopped(stop: threading.Event, interval_s: float, job: Callable[[], object],
                          name: str) -> None:
     """Run ``job`` now and every ``interval_s`` until ``stop``; a failing run is logged, not fatal."""
+    from immtrax_portal.operations.metrics import HOUSEKEEPING_RUNS
+
+    job_label = name.lower().replace(" ", "_")
     while not stop.is_set():
         try:
             job()
+            HOUSEKEEPING_RUNS.labels(job=job_label, outcome="ok").inc()
         except Exception:  # a database restart must not end housekeeping for the life of the process
+            HOUSEKEEPING_RUNS.labels(job=job_label, outcome="failed").inc()
             log.exception("%s failed; trying again in %ss", name, interval_s)
         stop.wait(interval_s)
 

@@ -62,6 +62,7 @@ def serve() -> None:
         print("No front-end build for these sources and this public URL in "
               f"{serving.web_dir()}: building it first (python -m immtrax_portal.cli build).")
         build()
+    _prepare_operations_environment(settings)
     children: dict[str, subprocess.Popen] = {}
     if settings.uses_demo_sign_in:
         children["the demo sign-in provider"] = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -86,6 +87,16 @@ def serve() -> None:
         _stop_process_group(child)
     sys.exit(f"The portal stopped: {name} exited with status {status}." + (
         "" if status else " Exiting with status 1 so a supervisor restarts it."))
+
+
+def _prepare_operations_environment(settings) -> None:
+    """For every process of the server: one emptied folder for the workers' metrics (so /metrics
+    sums all workers), and Reflex's own lines as JSON when the portal logs JSON."""
+    from immtrax_portal.operations.metrics import MULTIPROCESS_ENV, prepare_metrics_directory
+
+    os.environ[MULTIPROCESS_ENV] = str(prepare_metrics_directory(settings.metrics_directory))
+    if settings.log_format == "json":
+        os.environ.setdefault("REFLEX_LOG_JSON", "true")
 
 
 def _first_to_exit(children: dict[str, subprocess.Popen]) -> tuple[str, int]:

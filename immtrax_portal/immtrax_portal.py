@@ -9,6 +9,10 @@ from immtrax_portal.db import get_engine
 from immtrax_portal.http_app import build_http_app, debug_routes
 from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
+from immtrax_portal.operations.health import health_routes
+from immtrax_portal.operations.logs import configure_logging_from_settings
+from immtrax_portal.operations.metrics import metrics_routes
+from immtrax_portal.operations.observation import ObservedEvents, ObservedRequestsMiddleware
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
@@ -38,10 +42,13 @@ from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
 from immtrax_portal.ui.state.staff_metrics import StaffMetricsState
 from immtrax_portal.ui.state.staff_queue import StaffQueueState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
+from immtrax_portal.ui.state_loss import StateLossMiddleware
 from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
 
 # Before the app can log anything: no cookie, token or event payload may reach a log line.
 install_log_redaction()
+# The portal's own INFO lines reach the log, as JSON when configured; repeated failures throttled.
+configure_logging_from_settings()
 
 
 def _refuse_outdated_database() -> None:
@@ -50,8 +57,11 @@ def _refuse_outdated_database() -> None:
 
 
 def _front_routes():
-    """The sign-in and download routes, and the benchmark's query counter when it is switched on."""
-    return build_http_app(debug_routes())
+    """The sign-in and download routes, the health probes and metrics, and the benchmark's query
+    counter when it is switched on; every request of the port gets an id and is counted."""
+    front = build_http_app([*health_routes(), *metrics_routes(), *debug_routes()])
+    front.add_middleware(ObservedRequestsMiddleware)
+    return front
 
 
 app = rx.App(
@@ -63,6 +73,10 @@ app = rx.App(
 )
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
+# Each event gets an id for its log lines and is counted; a tab whose server state was lost
+# (Redis emptied) reloads instead of running on empty state.
+app.add_middleware(ObservedEvents())
+app.add_middleware(StateLossMiddleware())
 # A tab's state is reset when the connection presents another session than it was built for.
 app.add_middleware(TabOwnerMiddleware())
 app.add_middleware(NulStrippingMiddleware())

@@ -87,6 +87,19 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=5, ge=0, le=100)
     database_connection_budget: int = Field(default=40, ge=1, le=10_000)
 
+    # Operations (immtrax_portal/operations): log lines, readiness probe, metrics.
+    # plain: one readable line per record; json: one JSON object per line (for log collectors).
+    log_format: Literal["plain", "json"] = "plain"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # A WARNING-or-worse line that repeats is written once per this many seconds, then counted.
+    log_repeat_seconds: float = Field(default=60, ge=0, le=3600)
+    # How long /readyz waits for the database and for Redis before answering 503.
+    readiness_timeout_seconds: float = Field(default=2, gt=0, le=30)
+    # Bearer token for /metrics; with none set, /metrics answers 404.
+    metrics_token: str | None = None
+    # Where the worker processes keep their metric files (emptied when `cli serve` starts).
+    metrics_dir: Path | None = None
+
     # Benchmarking only: count SQL statements and serve them at /debug/query-count.
     debug_query_counter: bool = False
     # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
@@ -120,6 +133,13 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (use a name like America/Denver)") from unknown
         return value
 
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _level_in_any_case(cls, value: object, info) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
     @field_validator("public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
@@ -139,6 +159,8 @@ class Settings(BaseSettings):
                 problems.append("IMMTRAX_PUBLIC_URL must be an https:// address")
             if not self.smtp_host:
                 problems.append("IMMTRAX_SMTP_HOST must name the mail server (invitations must leave)")
+            if self.metrics_token is not None and len(self.metrics_token) < 24:
+                problems.append("IMMTRAX_METRICS_TOKEN must be at least 24 characters")
             if self.debug_query_counter:
                 problems.append("IMMTRAX_DEBUG_QUERY_COUNTER is for benchmarks, not production")
             if problems:
@@ -175,6 +197,10 @@ class Settings(BaseSettings):
     def database_connections_at_most(self) -> int:
         """The most database connections this instance's workers can hold at once."""
         return self.worker_count * (self.database_pool_size + self.database_max_overflow)
+
+    @property
+    def metrics_directory(self) -> Path:
+        return self.metrics_dir or self.data_dir / "metrics"
 
     @property
     def is_sqlite(self) -> bool:

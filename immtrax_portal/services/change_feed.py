@@ -15,6 +15,7 @@ Plain Python and asyncio, no Reflex: the pages' side lives in ``ui/state/live.py
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -178,7 +179,10 @@ class ChangeFeed:
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._last_id = None
-            self._task = loop.create_task(self._watch(), name="immtrax-change-feed")
+            # A context of its own: the watcher serves every page, not the event that started it
+            # (its log lines must not carry that event's id or actor).
+            self._task = loop.create_task(self._watch(), name="immtrax-change-feed",
+                                          context=contextvars.Context())
 
     async def _watch(self) -> None:
         while self._subscriptions:

@@ -243,10 +243,11 @@ def record_outcome(email: OutboundEmail, outcome: _Outcome, now: datetime, repor
         return
     bucket.append(email.id)
     if outcome.ok:
-        log.info("Mail #%s (%s) sent to %s", email.id, email.kind, email.to_address)
+        # Ids and kinds only: an address is personal data, and the outbox row has it.
+        log.info("Mail #%s (%s) sent", email.id, email.kind)
     else:
-        log.warning("Mail #%s (%s) to %s not delivered, attempt %d: %s%s", email.id, email.kind,
-                    email.to_address, email.attempts, outcome.error,
+        log.warning("Mail #%s (%s) not delivered, attempt %d: %s%s", email.id, email.kind,
+                    email.attempts, outcome.error,
                     "" if bucket is report.retrying else " (failed, no more attempts)")
 
 
@@ -255,7 +256,7 @@ def keep_in_development_mailbox(report: DeliveryReport) -> None:
     not_logged = sa.and_(_table.c.status == EmailStatus.QUEUED.value, _table.c.last_error != KEPT_NOTE)
     with session_scope() as session:
         rows = session.execute(
-            sa.select(_table.c.id, _table.c.kind, _table.c.to_address, _table.c.subject)
+            sa.select(_table.c.id, _table.c.kind)
             .where(not_logged).order_by(_table.c.id).limit(200)
         ).all()
         for row in rows:
@@ -264,8 +265,7 @@ def keep_in_development_mailbox(report: DeliveryReport) -> None:
             ).rowcount
             if marked == 1:
                 report.kept.append(row.id)
-                log.info("Mail #%s (%s) kept in the development mailbox: to %s, subject %r",
-                         row.id, row.kind, row.to_address, row.subject)
+                log.info("Mail #%s (%s) kept in the development mailbox", row.id, row.kind)
 
 
 def deliver_due(now: datetime | None = None, limit: int = 20) -> DeliveryReport:

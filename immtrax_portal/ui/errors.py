@@ -13,6 +13,7 @@ import secrets
 from reflex_components_sonner.toast import toast
 
 from immtrax_portal.db import is_database_unavailable
+from immtrax_portal.operations.observation import count_event_failure
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.outage import DATABASE_UNAVAILABLE_TITLE, database_unavailable_advice
 
@@ -20,6 +21,7 @@ log = logging.getLogger("immtrax_portal.errors")
 
 
 def show_generic_error(exception: Exception):
+    count_event_failure(exception)
     reference = secrets.token_hex(4).upper()
     if is_database_unavailable(exception):
         log.error("database unavailable in an event handler (reference %s): %s", reference,

@@ -77,7 +77,7 @@ def test_the_image_builds_the_front_end_checks_its_health_and_serves_with_known_
     assert "immtrax_portal.cli build" in runs
     [healthcheck] = [arguments for op, arguments in steps if op == "HEALTHCHECK"]
     port = env_pairs(next(a for op, a in steps if op == "ENV" and "IMMTRAX_LISTEN_PORT" in a))
-    assert f"127.0.0.1:{port['IMMTRAX_LISTEN_PORT']}/ping" in healthcheck
+    assert f"127.0.0.1:{port['IMMTRAX_LISTEN_PORT']}/readyz" in healthcheck
     [cmd] = [arguments for op, arguments in steps if op == "CMD"]
     assert cli_command_of(cmd) == "serve" and "serve" in COMMANDS
 

@@ -163,3 +163,32 @@ def test_development_tolerates_the_demo_defaults_that_production_refuses(monkeyp
     settings = Settings()
     assert settings.oidc_issuer is None
     assert "not-for-production" in settings.oidc_client_secret
+
+
+def test_operations_defaults_log_plain_text_at_info_with_no_metrics_route(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMMTRAX_DATA_DIR", str(tmp_path))
+    settings = Settings()
+    assert (settings.log_format, settings.log_level, settings.log_repeat_seconds) == ("plain", "INFO", 60)
+    assert settings.metrics_token is None
+    assert settings.metrics_directory == tmp_path / "metrics"
+    assert settings.readiness_timeout_seconds == 2
+
+
+def test_log_format_and_level_are_read_in_any_case(monkeypatch):
+    monkeypatch.setenv("IMMTRAX_LOG_FORMAT", "JSON")
+    monkeypatch.setenv("IMMTRAX_LOG_LEVEL", "warning")
+    settings = Settings()
+    assert (settings.log_format, settings.log_level) == ("json", "WARNING")
+    monkeypatch.setenv("IMMTRAX_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings()
+
+
+def test_production_refuses_a_short_metrics_token(monkeypatch):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("IMMTRAX_METRICS_TOKEN", "short")
+    with pytest.raises(ValidationError, match="IMMTRAX_METRICS_TOKEN must be at least 24 characters"):
+        Settings()
+    monkeypatch.setenv("IMMTRAX_METRICS_TOKEN", "x" * 32)
+    assert Settings().metrics_token == "x" * 32

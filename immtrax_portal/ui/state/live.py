@@ -25,10 +25,12 @@ import reflex as rx
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.operations import metrics
 from immtrax_portal.program_time import program_clock
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.change_feed import FEED, Change, Scope
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.state_loss import notice_and_reload, tab_state_lost
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +101,7 @@ class LiveUpdates(rx.State, mixin=True):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + get_settings().session_idle_minutes * 60
         subscription = FEED.subscribe((token, self.get_full_name()))
+        metrics.LIVE_PAGES.inc()
         ended = "Live updates paused. Reload the page to resume them."
         try:
             while loop.time() < deadline:
@@ -108,7 +111,14 @@ class LiveUpdates(rx.State, mixin=True):
                     return
                 if not await _tab_is_open(token):
                     return
-                if not changes or not scope.touched_by_any(changes):
+                if changes and not scope.touched_by_any(changes):
+                    continue
+                if await tab_state_lost(token):
+                    # Redis lost this tab's state: the page would never update again.
+                    ended = ""
+                    yield notice_and_reload()
+                    return
+                if not changes:
                     continue
                 async with self:
                     # The reads run in a worker thread so that the event loop keeps serving every
@@ -122,6 +132,7 @@ class LiveUpdates(rx.State, mixin=True):
                     self.live_updated_at = _clock()
         finally:
             subscription.close()
+            metrics.LIVE_PAGES.dec()
             if ended:
                 try:
                     async with self:

@@ -40,6 +40,7 @@ from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import Person
 from immtrax_portal.domain.permissions import SESSION_ENDED, Actor, NotAllowed, Rule, rule_refusal
+from immtrax_portal.operations import log_context
 from immtrax_portal.services import audit
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.refusals import LEDGER
@@ -163,6 +164,7 @@ class SessionState(rx.State):
         person = person_from_cookie_header(self.router.headers.cookie)
         if person is None:
             return None, None
+        log_context.actor_id.set(person.id)  # for this event's log lines: an id, never a name
         with session_scope() as session:
             return person, actor_for(session, person)
 
