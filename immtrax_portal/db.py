@@ -52,10 +52,7 @@ def build_engine(url: str) -> Engine:
 
 @lru_cache
 def get_engine() -> Engine:
-    from immtrax_portal.operations.metrics import count_database_errors
-
     engine = build_engine(get_settings().database_url)
-    count_database_errors(engine)
     if get_settings().debug_query_counter:
         from immtrax_portal import query_counter
 

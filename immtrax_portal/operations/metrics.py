@@ -44,6 +44,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -167,11 +169,10 @@ def short_handler_name(event_name: str) -> str:
     return f"{state}.{handler}"[:80] if state else handler[:80]
 
 
-def count_database_errors(engine) -> None:
-    """Count every error the database driver raises through ``engine`` (connects included)."""
-    from sqlalchemy import event
+def _count_database_error(_context) -> None:
+    DATABASE_ERRORS.labels(where="query").inc()
 
-    def on_error(_context) -> None:
-        DATABASE_ERRORS.labels(where="query").inc()
 
-    event.listen(engine, "handle_error", on_error)
+# Every engine's driver errors (connects included) are counted, whoever built the engine: listening
+# on the Engine class keeps db.py free of this module.
+event.listen(Engine, "handle_error", _count_database_error)

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
-from immtrax_portal.auth.routes import build_auth_app
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.models import AuditEvent
+from immtrax_portal.http_app import build_http_app
 from immtrax_portal.operations.health import health_routes
 from immtrax_portal.operations.metrics import metrics_routes
 from immtrax_portal.operations.observation import ObservedRequestsMiddleware
@@ -27,7 +27,7 @@ from tests.support.redis_server import OwnRedis
 
 def operations_app():
     """The port's routes as the app mounts them (see immtrax_portal.py's ``_front_routes``)."""
-    app = build_auth_app([*health_routes(), *metrics_routes()])
+    app = build_http_app([*health_routes(), *metrics_routes()])
     app.add_middleware(ObservedRequestsMiddleware)
     return app
 
