@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import reflex as rx
 
 from immtrax_portal import query_counter
@@ -51,6 +53,11 @@ def _refuse_outdated_database() -> None:
     ensure_database_is_current(get_engine())
 
 
+def _say_which_mode() -> None:
+    """The start-up log names the mode in force and what chose it (production unless demo)."""
+    logging.getLogger("immtrax_portal").warning(get_settings().mode_line)
+
+
 def _front_routes():
     """The sign-in and download routes, and the benchmark's query counter when it is switched on."""
     extra = [query_counter.route()] if get_settings().debug_query_counter else []
@@ -64,6 +71,7 @@ app = rx.App(
     api_transformer=_front_routes(),
     backend_exception_handler=show_generic_error,
 )
+app.register_lifespan_task(_say_which_mode)
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
 # A tab's state is reset when the connection presents another session than it was built for.
