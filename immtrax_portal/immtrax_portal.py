@@ -16,6 +16,7 @@ from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
+from immtrax_portal.ui.inbound import install_inbound_limits, log_frontend_error
 from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.agreement_versions import agreement_versions_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
@@ -70,7 +71,10 @@ app = rx.App(
     # The sign-in and download routes share the port; Reflex mounts itself beneath this Starlette app.
     api_transformer=_front_routes(),
     backend_exception_handler=show_generic_error,
+    frontend_exception_handler=log_frontend_error,
 )
+# Before anything else: every event size-bounded, the built-in frontend-error handler made safe.
+install_inbound_limits(app)
 app.register_lifespan_task(_say_which_mode)
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
