@@ -7,11 +7,11 @@ worker. What a client controls is the size and the text of its messages:
 
 - **Size.** The largest legitimate event is the staff form for a new User Agreement version: at
   most 50,000 characters of body, 200 of title, 40 of label and 12 statements of 500 (the
-  service's limits), about 56,000 characters; as the browser sends it, JSON-escaped, with the
-  page's router data, well under 64 KB for ordinary text and under 200 KB even if every
-  character needed a six-character escape (measured in tests/unit/test_inbound.py). The
-  organization import is an HTTP upload (``/_upload``), not an event. So an event whose text adds
-  up to more than ``MAX_EVENT_CHARS`` (256 KB) is refused before it is queued: the tab gets a
+  service's limits), about 56,000 characters, and under 120,000 as sent even if every character
+  needs a JSON escape: under a quarter of the limits below, decoded and as sent
+  (tests/unit/test_inbound.py). The organization import is an HTTP upload (``/_upload``), not an
+  event. So an event whose text adds up to more than ``MAX_EVENT_CHARS`` (256 K characters) is
+  refused before it is queued: the tab gets a
   plain message, nothing runs, and the refusal is logged once per connection with a count.
   Engine.IO's own limit (``ENGINE_IO_MAX_CHARS``, twice that) closes the connection of anyone
   sending a frame larger still, before it is even decoded.
