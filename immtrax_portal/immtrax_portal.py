@@ -13,7 +13,10 @@ from immtrax_portal.db import get_engine
 from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.migrations import ensure_database_is_current
 from immtrax_portal.settings import get_settings
-from immtrax_portal.ui import routes
+from immtrax_portal.ui import (
+    router_privacy,  # noqa: F401  (the browser gets no request headers)
+    routes,
+)
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
 from immtrax_portal.ui.inbound import install_inbound_limits, log_frontend_error
