@@ -24,7 +24,14 @@ from immtrax_portal.ui.inbound import (
 )
 from immtrax_portal.ui.state.organizations import OrganizationsState
 from tests.e2e.security import database
-from tests.e2e.security.forged_client import ROOT_STATE, ForgedTab, handler_name, router_data_for, text_of
+from tests.e2e.security.forged_client import (
+    NAMESPACE,
+    ROOT_STATE,
+    ForgedTab,
+    handler_name,
+    router_data_for,
+    text_of,
+)
 from tests.e2e.security.test_handler_fuzzing import parameters_of
 
 pytestmark = pytest.mark.e2e
@@ -112,6 +119,11 @@ def test_a_second_client_stays_responsive_while_every_text_path_gets_worst_case_
             for frame in frames:
                 await attacker.send("", raw=frame)
                 await asyncio.sleep(0.02)
+            # Reflex's other error report, a socket event of its own.
+            for _ in range(10):
+                await attacker._client.emit("client_error", {"error_type": worst_text(_TEXT_BUDGET // 3),
+                                                             "message": worst_text(_TEXT_BUDGET // 2)},
+                                            namespace=NAMESPACE)
             await attacker.settle()
         done.set()
         return await watcher
