@@ -47,6 +47,7 @@ from immtrax_portal.ui.state.staff_metrics import StaffMetricsState
 from immtrax_portal.ui.state.staff_queue import StaffQueueState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
+from immtrax_portal.ui.upload_guard import guard_uploads
 
 # Before the app can log anything: no cookie, token or event payload may reach a log line.
 install_log_redaction()
@@ -68,16 +69,19 @@ def _front_routes():
     return build_auth_app(extra)
 
 
+front_routes = _front_routes()
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
     # The sign-in and download routes share the port; Reflex mounts itself beneath this Starlette app.
-    api_transformer=_front_routes(),
+    api_transformer=front_routes,
     backend_exception_handler=show_generic_error,
     frontend_exception_handler=log_frontend_error,
 )
 # Before anything else: every event size-bounded, the built-in frontend-error handler made safe.
 install_inbound_limits(app)
+# An upload runs only for the session that owns its tab (re-derived from the upload's own cookie).
+guard_uploads(front_routes, app)
 app.register_lifespan_task(_say_which_mode)
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
