@@ -614,3 +614,31 @@ def test_junk_callbacks_past_their_own_budget_are_refused_and_real_sign_ins_stil
                    for _ in range(5)]
     assert answers == [400, 400, 400, 429, 429]
     assert sign_in_as(client, portal_url, "okta-ann")
+
+
+# --- No usable sign-in attempt at rest --------------------------------------------------------
+
+
+def test_a_used_sign_in_attempt_keeps_neither_its_return_path_nor_its_secrets(engine, client, portal_url):
+    return_to = "/agreement/return-path-invitation-token-0000000000000000"
+    sign_in_as(client, portal_url, "okta-ann", return_to=return_to)
+    with Session(engine) as db:
+        rows = db.exec(select(SignInTransaction)).all()
+    assert len(rows) == 1 and rows[0].used_at is not None
+    assert (rows[0].return_to, rows[0].nonce, rows[0].code_verifier) == ("/", "", "")
+    assert "invitation-token" not in str(rows[0].model_dump())
+
+
+def test_sign_in_attempts_are_deleted_within_minutes(engine, client, portal_url):
+    """An abandoned attempt (its return path an invitation link) is gone once its ten minutes are
+    over and the next sign-in starts."""
+    walk_sign_in(client, portal_url, return_to="/agreement/abandoned-attempt-token-000000000000000",
+                 choose={"sub": "okta-ann"}, stop_before_callback=True)
+    with Session(engine) as db:
+        db.exec(sa.update(SignInTransaction).values(created_at=utcnow() - timedelta(minutes=11)))
+        db.commit()
+    with httpx.Client(follow_redirects=False, timeout=10) as other:
+        other.get(f"{portal_url}/auth/sign-in")
+    with Session(engine) as db:
+        paths = [t.return_to for t in db.exec(select(SignInTransaction)).all()]
+    assert not any("abandoned-attempt" in path for path in paths) and len(paths) == 1
