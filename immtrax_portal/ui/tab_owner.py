@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from reflex.middleware import Middleware
 from reflex_base import constants
+from reflex_base.event.context import EventContext
 
 from immtrax_portal.auth.sessions import (
     cookie_value,
@@ -45,12 +46,23 @@ def _app_state_classes(cls=SessionState):
         yield from _app_state_classes(sub)
 
 
+def _current_router_data(event) -> dict:
+    """The router data the event is processed with: its own, or (a chained event carries none)
+    the one its context inherited from the event that produced it."""
+    if event.router_data:
+        return dict(event.router_data)
+    try:
+        return dict(EventContext.get().router_data)
+    except LookupError:
+        return {}
+
+
 def forget_router_data(root, event) -> None:
     """The root state's router vars and data as if the tab had only ever sent ``event``."""
     fields = root.get_fields()
     for name in constants.ROUTER_VARS:
         setattr(root, name, fields[name].default_value())
-    root.router_data = root._update_router_vars(dict(event.router_data or {}), {})
+    root.router_data = root._update_router_vars(_current_router_data(event), {})
 
 
 class TabOwnerMiddleware(Middleware):
