@@ -3,6 +3,8 @@ at phone and desktop widths."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -16,6 +18,7 @@ def test_the_mailbox_says_stored_mail_keeps_no_working_invitation_link(width, po
     page = page_at(width=width)
     sign_in_as(page, portal, "demo-staff", return_to="/dev/mailbox")
     expect(page.get_by_role("heading", name="Outgoing mail")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^\d+ emails?$"))).to_be_visible()   # the list has loaded
     expect(page.get_by_text("the stored copy no longer holds a working invitation link")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     save_screenshot(page, f"mailbox-{width}")
