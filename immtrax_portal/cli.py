@@ -27,7 +27,8 @@ def prepare() -> None:
 
     settings = get_settings()
     upgrade_to_head(settings.database_url)
-    if settings.environment == "development":
+    # The demo world's people sign in through the demo provider only: never beside a real issuer.
+    if settings.environment == "development" and settings.uses_demo_sign_in:
         created = demo_data.load_demo_world()
         print("Demo data loaded." if created else "Demo data already present.")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import reflex as rx
 
 from immtrax_portal.background_jobs import background_jobs_lifespan
@@ -13,9 +15,14 @@ from immtrax_portal.operations.health import health_routes
 from immtrax_portal.operations.logs import configure_logging_from_settings
 from immtrax_portal.operations.metrics import metrics_routes
 from immtrax_portal.operations.observation import ObservedEvents, ObservedRequestsMiddleware
-from immtrax_portal.ui import routes
+from immtrax_portal.settings import get_settings
+from immtrax_portal.ui import (
+    router_privacy,  # noqa: F401  (the browser gets no request headers)
+    routes,
+)
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
+from immtrax_portal.ui.inbound import install_inbound_limits, log_frontend_error
 from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.agreement_versions import agreement_versions_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
@@ -44,6 +51,7 @@ from immtrax_portal.ui.state.staff_queue import StaffQueueState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 from immtrax_portal.ui.state_loss import StateLossMiddleware
 from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
+from immtrax_portal.ui.upload_guard import guard_uploads
 
 # Before the app can log anything: no cookie, token or event payload may reach a log line.
 install_log_redaction()
@@ -56,6 +64,11 @@ def _refuse_outdated_database() -> None:
     ensure_database_is_current(get_engine())
 
 
+def _say_which_mode() -> None:
+    """The start-up log names the mode in force and what chose it (production unless demo)."""
+    logging.getLogger("immtrax_portal").warning(get_settings().mode_line)
+
+
 def _front_routes():
     """The sign-in and download routes, the health probes and metrics, and the benchmark's query
     counter when it is switched on; every request of the port gets an id and is counted."""
@@ -64,13 +77,20 @@ def _front_routes():
     return front
 
 
+front_routes = _front_routes()
 app = rx.App(
     stylesheets=["/portal.css"],
     head_components=[rx.script(src="/portal.js")],
     # The sign-in and download routes share the port; Reflex mounts itself beneath this Starlette app.
-    api_transformer=_front_routes(),
+    api_transformer=front_routes,
     backend_exception_handler=show_generic_error,
+    frontend_exception_handler=log_frontend_error,
 )
+# Before anything else: every event size-bounded, the built-in frontend-error handler made safe.
+install_inbound_limits(app)
+# An upload runs only for the session that owns its tab (re-derived from the upload's own cookie).
+guard_uploads(front_routes, app)
+app.register_lifespan_task(_say_which_mode)
 app.register_lifespan_task(_refuse_outdated_database)
 app.register_lifespan_task(background_jobs_lifespan)
 # Each event gets an id for its log lines and is counted; a tab whose server state was lost

@@ -2,6 +2,11 @@
 
 Defaults run the embedded mode: SQLite under ``data/``, in-process state, demo sign-in,
 mail kept in the development mailbox. Production refuses to start on those defaults.
+
+Which mode is in force: ``IMMTRAX_ENVIRONMENT`` when it is set; otherwise development only with
+the embedded demo provider (no ``IMMTRAX_OIDC_ISSUER``), and production as soon as a real issuer
+is configured. A deployment pointed at Okta that forgets the flag thus gets the production rules
+(Secure cookies, no placeholder secret, real SMTP), not the demo's relaxations.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +28,11 @@ class Settings(BaseSettings):
         env_prefix="IMMTRAX_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    environment: Literal["development", "production"] = "development"
+    # Unset: production with a real issuer, development with the embedded demo provider.
+    environment: Literal["development", "production"] | None = None
     data_dir: Path = DEFAULT_DATA_DIR
+    # Set by the validator below: what decided ``environment`` (for the start-up log).
+    _environment_chosen_by: str = PrivateAttr(default="")
     database_url: str = ""
     public_url: str = "http://localhost:3000"
     redis_url: str | None = None
@@ -105,11 +113,14 @@ class Settings(BaseSettings):
     # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
     # database so every worker process shares the count. 0 turns one limit off.
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=1440)
-    rate_limit_sign_in_per_ip: int = Field(default=100, ge=0)  # a clinic signs in behind one NAT address
+    # Address limits are several times the person limits: a clinic works behind one NAT address.
+    rate_limit_sign_in_per_ip: int = Field(default=100, ge=0)
+    # Callbacks that match no sign-in this browser started (junk, replays): their own budget.
+    rate_limit_sign_in_unmatched_per_ip: int = Field(default=300, ge=0)
     rate_limit_submit_per_person: int = Field(default=20, ge=0)
-    rate_limit_submit_per_ip: int = Field(default=60, ge=0)
+    rate_limit_submit_per_ip: int = Field(default=100, ge=0)
     rate_limit_invitation_per_person: int = Field(default=10, ge=0)
-    rate_limit_invitation_per_ip: int = Field(default=30, ge=0)
+    rate_limit_invitation_per_ip: int = Field(default=60, ge=0)
     # The wizard asking the registry whether a typed email holds access elsewhere (per supervisor).
     rate_limit_registry_lookup_per_person: int = Field(default=30, ge=0)
 
@@ -149,6 +160,11 @@ class Settings(BaseSettings):
     def _default_database_and_refuse_placeholders(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'immtrax.db'}"
+        self._environment_chosen_by = "IMMTRAX_ENVIRONMENT" if self.environment else (
+            "the default with a real IMMTRAX_OIDC_ISSUER" if self.oidc_issuer
+            else "the default with the embedded demo sign-in")
+        if self.environment is None:
+            self.environment = "production" if self.oidc_issuer else "development"
         if self.environment == "production":
             problems = []
             if not self.oidc_issuer:
@@ -164,7 +180,10 @@ class Settings(BaseSettings):
             if self.debug_query_counter:
                 problems.append("IMMTRAX_DEBUG_QUERY_COUNTER is for benchmarks, not production")
             if problems:
-                raise ValueError("refusing to start in production: " + "; ".join(problems))
+                why = ("" if self._environment_chosen_by == "IMMTRAX_ENVIRONMENT" else
+                       " (production is the default with a real IMMTRAX_OIDC_ISSUER; a test installation "
+                       "that needs the development relaxations sets IMMTRAX_ENVIRONMENT=development)")
+                raise ValueError("refusing to start in production: " + "; ".join(problems) + why)
         return self
 
     @model_validator(mode="after")
@@ -201,6 +220,11 @@ class Settings(BaseSettings):
     @property
     def metrics_directory(self) -> Path:
         return self.metrics_dir or self.data_dir / "metrics"
+
+    @property
+    def mode_line(self) -> str:
+        """What the start-up log says about the mode in force, and why it is the one."""
+        return f"imMTrax Access Portal running in {self.environment} mode ({self._environment_chosen_by})"
 
     @property
     def is_sqlite(self) -> bool:

@@ -89,25 +89,45 @@ def sign_in(request: Request) -> Response:
     return response
 
 
+def _too_many(limited: rate_limits.RateLimited) -> Response:
+    return pages.too_many_attempts_page(str(limited), retry_after_seconds=limited.retry_after_seconds)
+
+
+def _refuse_unmatched(error: SignInError, request: Request) -> Response:
+    """A callback that matches no sign-in this browser started costs nothing to send: refused
+    before anything else is done, and counted in a budget of its own (``sign_in_unmatched``), so
+    a flood of them never uses up the sign-ins that the people behind the same address need."""
+    try:
+        rate_limits.check_rate("sign_in_unmatched", person_id=None, ip=client_ip(request))
+    except rate_limits.RateLimited as limited:
+        return _too_many(limited)
+    return _refuse(error, request, return_to="/")
+
+
 def callback(request: Request) -> Response:
     """Finish a sign-in: the browser must bring back our transaction cookie and the matching
-    state; the code is exchanged with the PKCE verifier; the ID token must check out. Limited per
-    IP address (``rate_limit_sign_in_per_ip``): guessing codes or flooding the provider stops."""
-    try:
-        rate_limits.check_rate("sign_in", person_id=None, ip=client_ip(request))
-    except rate_limits.RateLimited as limited:
-        return pages.too_many_attempts_page(str(limited), retry_after_seconds=limited.retry_after_seconds)
+    state; the code is exchanged with the PKCE verifier; the ID token must check out. Only a
+    callback that matches a sign-in this browser started counts against the address's sign-in
+    limit (``rate_limit_sign_in_per_ip``), before the provider is asked anything: guessing codes
+    or flooding the provider stops, and junk callbacks cannot lock a clinic out."""
     cookie_header = request.headers.get("cookie")
     params = request.query_params
-    return_to = "/"
     try:
         transaction = sessions.claim_sign_in_transaction(
             sessions.cookie_value(cookie_header, sessions.sign_in_cookie_name()))
-        return_to = transaction.return_to
+        # The provider's "not signed in" (cancelled, denied) may come back without the state.
         if params.get("error"):
             raise SignInError("provider_error", f"provider said {params.get('error')[:60]}")
         if not sessions.secrets_match(transaction.state, params.get("state")):
             raise SignInError("state_mismatch")
+    except SignInError as error:
+        return _refuse_unmatched(error, request)
+    return_to = transaction.return_to
+    try:
+        rate_limits.check_rate("sign_in", person_id=None, ip=client_ip(request))
+    except rate_limits.RateLimited as limited:
+        return _too_many(limited)
+    try:
         if not params.get("code"):
             raise SignInError("missing_code")
         config = oidc.client_config_from_settings()

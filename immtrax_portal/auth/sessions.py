@@ -37,8 +37,9 @@ from immtrax_portal.settings import Settings, get_settings
 SIGN_IN_TRANSACTION_LIFETIME = timedelta(minutes=10)
 # last_seen_at is written at most this often: reads stay reads, idle timeout stays minute-exact.
 LAST_SEEN_WRITE_INTERVAL = timedelta(minutes=1)
-# Abandoned sign-in attempts are deleted once they are this old.
-SIGN_IN_TRANSACTION_RETENTION = timedelta(days=1)
+# Sign-in attempts (their return path can be an invitation link) are deleted once they can no
+# longer be used: abandoned ones when the next sign-in starts after their lifetime.
+SIGN_IN_TRANSACTION_RETENTION = SIGN_IN_TRANSACTION_LIFETIME
 
 
 def session_cookie_name(settings: Settings | None = None) -> str:
@@ -96,26 +97,40 @@ def begin_sign_in_transaction(*, state: str, nonce: str, code_verifier: str, ret
 
 
 def claim_sign_in_transaction(raw_id: str | None) -> SignInTransaction:
-    """The attempt this browser started, marked used in the same statement that checks it is
-    unused and young, so two callbacks racing with one cookie cannot both win."""
+    """The attempt this browser started, claimed in the same statement that checks it is unused
+    and young, so two callbacks racing with one cookie cannot both win. The claimed row keeps
+    nothing usable: its state, nonce, verifier and return path (which can be an invitation link)
+    are erased at once, leaving only the mark that it was used; an expired attempt is deleted."""
     if not raw_id:
         raise SignInError("missing_transaction")
     id_hash = hash_of(raw_id)
     now = utcnow()
     with session_scope() as db:
-        claimed = db.exec(
-            sa.update(SignInTransaction)
-            .where(SignInTransaction.id_hash == id_hash,
-                   SignInTransaction.used_at.is_(None),
-                   SignInTransaction.created_at > now - SIGN_IN_TRANSACTION_LIFETIME)
-            .values(used_at=now)
-        ).rowcount
-        transaction = db.get(SignInTransaction, id_hash)
-    if transaction is None:
-        raise SignInError("missing_transaction", "no such sign-in attempt")
-    if claimed != 1:
-        reason = "transaction_used" if transaction.used_at else "transaction_expired"
-        raise SignInError(reason)
+        found = db.get(SignInTransaction, id_hash)
+        if found is None:
+            outcome = "missing_transaction"
+        else:
+            transaction = SignInTransaction(**found.model_dump())
+            claimed = db.exec(
+                sa.update(SignInTransaction)
+                .where(SignInTransaction.id_hash == id_hash,
+                       SignInTransaction.used_at.is_(None),
+                       SignInTransaction.created_at > now - SIGN_IN_TRANSACTION_LIFETIME)
+                .values(used_at=now, state=f"used:{id_hash}", nonce="", code_verifier="", return_to="/")
+            ).rowcount
+            used = db.exec(sa.select(SignInTransaction.used_at)
+                           .where(SignInTransaction.id_hash == id_hash)).scalar_one_or_none()
+            if claimed == 1:
+                outcome = ""
+            elif used is not None:
+                outcome = "transaction_used"
+            else:
+                db.exec(sa.delete(SignInTransaction).where(SignInTransaction.id_hash == id_hash))
+                outcome = "transaction_expired"
+    if outcome == "missing_transaction":
+        raise SignInError(outcome, "no such sign-in attempt")
+    if outcome:
+        raise SignInError(outcome)
     return transaction
 
 

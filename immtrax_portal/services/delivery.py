@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,15 +223,27 @@ def claim_due_emails(now: datetime, limit: int) -> list[OutboundEmail]:
         return sorted(rows, key=lambda row: won.index(row.id))
 
 
+# An invitation link in a body: /agreement/<token>. Once the email has left (or will never leave),
+# the stored copy must not hold a working link: the token was meant for the applicant alone.
+INVITATION_LINK = re.compile(r"(/agreement/)[A-Za-z0-9_-]{20,}+")
+LINK_REMOVED = r"\1[link removed after delivery]"
+
+
+def without_links(email) -> dict[str, str]:
+    """The bodies of ``email`` with every invitation link replaced (columns to update)."""
+    return {"body_text": INVITATION_LINK.sub(LINK_REMOVED, email.body_text),
+            "body_html": INVITATION_LINK.sub(LINK_REMOVED, email.body_html)}
+
+
 def record_outcome(email: OutboundEmail, outcome: _Outcome, now: datetime, report: DeliveryReport) -> None:
     """Write sent, retry-later or failed, only if this worker still holds the row."""
     settings = get_settings()
     mine = sa.and_(_table.c.id == email.id, _table.c.status == EmailStatus.SENDING.value)
     if outcome.ok:
-        values = dict(status=EmailStatus.SENT.value, sent_at=now, last_error="")
+        values = dict(status=EmailStatus.SENT.value, sent_at=now, last_error="", **without_links(email))
         bucket = report.sent
     elif outcome.permanent or email.attempts >= settings.mail_max_attempts:
-        values = dict(status=EmailStatus.FAILED.value, last_error=outcome.error)
+        values = dict(status=EmailStatus.FAILED.value, last_error=outcome.error, **without_links(email))
         bucket = report.failed
     else:
         values = dict(status=EmailStatus.QUEUED.value, last_error=outcome.error,
@@ -254,14 +267,19 @@ def record_outcome(email: OutboundEmail, outcome: _Outcome, now: datetime, repor
 def keep_in_development_mailbox(report: DeliveryReport) -> None:
     """No SMTP host: log each not-yet-logged queued email once, and leave it queued."""
     not_logged = sa.and_(_table.c.status == EmailStatus.QUEUED.value, _table.c.last_error != KEPT_NOTE)
+    # Only the embedded demo's mailbox keeps working links: there it is how a demo applicant
+    # finds their invitation. Kept mail of any other installation keeps none.
+    keeps_links = get_settings().uses_demo_sign_in
     with session_scope() as session:
         rows = session.execute(
-            sa.select(_table.c.id, _table.c.kind)
+            sa.select(_table.c.id, _table.c.kind, _table.c.to_address, _table.c.subject,
+                      _table.c.body_text, _table.c.body_html)
             .where(not_logged).order_by(_table.c.id).limit(200)
         ).all()
         for row in rows:
+            values = {"last_error": KEPT_NOTE, **({} if keeps_links else without_links(row))}
             marked = session.execute(
-                _table.update().where(_table.c.id == row.id, not_logged).values(last_error=KEPT_NOTE)
+                _table.update().where(_table.c.id == row.id, not_logged).values(**values)
             ).rowcount
             if marked == 1:
                 report.kept.append(row.id)

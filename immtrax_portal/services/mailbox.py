@@ -18,11 +18,11 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import EmailStatus
 from immtrax_portal.domain.models import AccessRequest, OutboundEmail
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
-from immtrax_portal.services.delivery import KEPT_NOTE, message_id_for
+from immtrax_portal.services.delivery import INVITATION_LINK, KEPT_NOTE, message_id_for
 from immtrax_portal.settings import get_settings
 
 PAGE_SIZE = 20
-_TOKEN_IN_LINK = re.compile(r"(/agreement/)[A-Za-z0-9_-]{20,}")
+_TOKEN_IN_LINK = INVITATION_LINK
 HIDDEN_LINK = r"\1[link hidden outside development]"
 _LINK = re.compile(r"https?://[^\s<>\"')]+")
 

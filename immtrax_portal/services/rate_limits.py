@@ -8,6 +8,13 @@ function before doing the limited thing::
 
 It returns quietly, or raises ``RateLimited`` whose message tells the person when to try again
 (and ``retry_after_seconds`` for a ``Retry-After`` header). Every refusal is an audit denial.
+
+A limit must not become a way to lock other people out. So the person's own limit is checked
+first, and an attempt refused by it is not counted against the address: one person (or one
+script with one account) uses up their own budget, never the one their colleagues behind the
+same clinic NAT need. Attempts that cost nothing to send and are refused cheaply (a sign-in
+callback that matches no sign-in this browser started) have a kind of their own
+(``sign_in_unmatched``), so a flood of them never touches the budget of real sign-ins.
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ class _Kind:
 
 KINDS: dict[str, _Kind] = {
     "sign_in": _Kind("sign-in attempts", None, "rate_limit_sign_in_per_ip"),
+    "sign_in_unmatched": _Kind("sign-in answers that match no sign-in", None,
+                               "rate_limit_sign_in_unmatched_per_ip"),
     "submit_request": _Kind("requests submitted", "rate_limit_submit_per_person",
                             "rate_limit_submit_per_ip"),
     "redeem_invitation": _Kind("attempts to sign with an invitation", "rate_limit_invitation_per_person",
@@ -79,6 +88,16 @@ def _forget_old_windows(session: Session, kind: str, subjects: list[str], window
                                              _counters.c.window_start < window_start))
 
 
+def _first_over_limit(session: Session, kind: str, checks: list[tuple[str, int, bool]],
+                      window: datetime) -> tuple[int, bool] | None:
+    """Count the attempt for each subject in order (person before address) and stop at the first
+    that is over its limit: later subjects are not charged for an attempt already refused."""
+    for subject, limit, per_person in checks:
+        if _count_hit(session, kind, subject, window) > limit:
+            return limit, per_person
+    return None
+
+
 def _message(kind: _Kind, per_person: bool, wait_seconds: int) -> str:
     minutes = max(1, math.ceil(wait_seconds / 60))
     whose = "from your account" if per_person else "from your network"
@@ -105,12 +124,11 @@ def check_rate(kind: str, *, person_id: int | None, ip: str, actor_role: Role | 
     window_end = window + timedelta(minutes=settings.rate_limit_window_minutes)
     wait = max(1, math.ceil((window_end - now).total_seconds()))
     with session_scope() as session:
-        over = [(subject, limit, per_person) for subject, limit, per_person in checks
-                if _count_hit(session, kind, subject, window) > limit]
         _forget_old_windows(session, kind, [subject for subject, _, _ in checks], window)
-        if not over:
+        over = _first_over_limit(session, kind, checks, window)
+        if over is None:
             return
-        subject, limit, per_person = over[0]
+        limit, per_person = over
         message = _message(limits, per_person, wait)
         audit.record(session, action=f"rate_limited:{kind}", actor_id=person_id,
                      actor_role=actor_role or (Role.ANONYMOUS if person_id is None else "unknown"),

@@ -8,11 +8,18 @@ the one the tab's state was built under; if they differ (signed out or expired s
 person, no cookie at all), every app state of the tab is reset to its defaults first. Nothing
 built for the old session can then be sent, and the page's on_load re-derives what the new caller
 may see.
+
+Reflex's reset keeps the router data (the tab's last address, headers and connection), and merges
+each event's router data over what the state held: an event that names no address would leave
+the old session's last address (an ``/agreement/<token>`` link) in the router vars it sends. So
+the reset also rebuilds the router vars from the current event's own router data alone.
 """
 
 from __future__ import annotations
 
 from reflex.middleware import Middleware
+from reflex_base import constants
+from reflex_base.event.context import EventContext
 
 from immtrax_portal.auth.sessions import (
     cookie_value,
@@ -39,6 +46,25 @@ def _app_state_classes(cls=SessionState):
         yield from _app_state_classes(sub)
 
 
+def _current_router_data(event) -> dict:
+    """The router data the event is processed with: its own, or (a chained event carries none)
+    the one its context inherited from the event that produced it."""
+    if event.router_data:
+        return dict(event.router_data)
+    try:
+        return dict(EventContext.get().router_data)
+    except LookupError:
+        return {}
+
+
+def forget_router_data(root, event) -> None:
+    """The root state's router vars and data as if the tab had only ever sent ``event``."""
+    fields = root.get_fields()
+    for name in constants.ROUTER_VARS:
+        setattr(root, name, fields[name].default_value())
+    root.router_data = root._update_router_vars(_current_router_data(event), {})
+
+
 class TabOwnerMiddleware(Middleware):
     async def preprocess(self, app, state, event):
         root = state._get_root_state()
@@ -50,5 +76,6 @@ class TabOwnerMiddleware(Middleware):
             for cls in _app_state_classes():
                 await root.get_state(cls)
             session_state.reset()
+            forget_router_data(root, event)
             session_state._session_fingerprint = presented
         return None

@@ -258,6 +258,25 @@ def test_too_many_signing_attempts_are_refused_with_when_to_try_again(invited, m
         get_settings.cache_clear()
 
 
+def test_empty_sign_events_cost_nothing_and_lock_nobody_out(world, invited, monkeypatch):
+    """32 empty submissions are refused as empty forms, before any budget is charged: the invited
+    person (behind the same address) can still sign."""
+    request, token, nora = invited
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_INVITATION_PER_PERSON", "10")
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_INVITATION_PER_IP", "30")
+    get_settings.cache_clear()
+    try:
+        state = page(nora, token)
+        for _ in range(32):
+            run(state.sign({}))
+            assert "typed_name" in state.errors and "minute" not in state.problem
+        assert denials("rate_limited:redeem_invitation") == 0
+        run(state.sign({**ALL_TICKED, "typed_name": "Nora Newhire"}))
+        assert state.status == "signed" and status_of(request.id) == RequestStatus.IN_REVIEW
+    finally:
+        get_settings.cache_clear()
+
+
 # --- Afterwards: the signed agreement page and its PDF ------------------------------------------------
 
 

@@ -105,3 +105,23 @@ def test_smtp_down_at_submission_then_up_delivers_the_invitation_once_and_its_li
     assert len(invitations) == 1 and len(smtp.received) == 2
     token = token_of(link_in(invitations[0])[0])
     assert sign_as_nora(token, request.subject_person_id).signature_id
+
+
+def test_once_delivered_the_stored_invitation_holds_no_working_link(world, smtp):
+    """The applicant's email has the link; the copy kept in outbound_email does not, and the staff
+    mailbox shows it removed."""
+    from sqlmodel import select
+
+    from immtrax_portal.db import session_scope
+    from immtrax_portal.domain.models import OutboundEmail
+
+    smtp.start()
+    submit_request(world.sam, new_access(world.alpha), "email-link-test-key-00000003")
+    assert len(deliver_due().sent) == 2
+    [invitation] = received_by(smtp, NORA, "Sign your imMTrax User Agreement")
+    token = token_of(link_in(invitation)[0])
+    with session_scope() as session:
+        stored = session.exec(select(OutboundEmail).where(OutboundEmail.kind == "invitation")).one()
+    assert token not in stored.body_text and token not in stored.body_html
+    assert "/agreement/[link removed after delivery]" in stored.body_text
+    assert open_invitation(token).status == "valid"   # the applicant's own link still works

@@ -324,6 +324,28 @@ def test_without_smtp_mail_is_kept_and_logged_once_without_the_link_or_the_addre
     assert not any(token in line or "/agreement/" in line for line in lines)
     assert statuses() == Counter({EmailStatus.QUEUED: 2})
     assert row(invitation.id).last_error == KEPT_NOTE
+    # The embedded demo's mailbox keeps the working link: a demo applicant finds it there.
+    assert token in row(invitation.id).body_text
+
+
+def test_kept_mail_of_an_installation_with_a_real_issuer_keeps_no_working_link(world):
+    with env(smtp_host=None, oidc_issuer="https://okta-test.mt.example/oauth2/default",
+             environment="development"):
+        submit_request(world.sam, new_access(world.alpha), "delivery-test-key-000000009")
+        assert len(deliver_due().kept) == 2
+        with session_scope() as session:
+            invitation = session.exec(select(OutboundEmail).where(OutboundEmail.kind == "invitation")).one()
+    assert not re.search(r"/agreement/[A-Za-z0-9_-]{20,}", invitation.body_text + invitation.body_html)
+
+
+def test_a_failed_invitation_keeps_no_working_link(world):
+    with env(smtp_host="127.0.0.1", smtp_port="9", smtp_security="none", mail_max_attempts="1"):
+        submit_request(world.sam, new_access(world.alpha), "delivery-test-key-000000010")
+        assert deliver_due().failed
+        with session_scope() as session:
+            invitation = session.exec(select(OutboundEmail).where(OutboundEmail.kind == "invitation")).one()
+    assert invitation.status == EmailStatus.FAILED
+    assert not re.search(r"/agreement/[A-Za-z0-9_-]{20,}", invitation.body_text + invitation.body_html)
 
 
 # --- The mailbox / email-status read side ---------------------------------------------------------

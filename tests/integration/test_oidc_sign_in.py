@@ -586,3 +586,60 @@ def test_a_bad_id_token_is_refused(scripted_engine, scripted, portal_url, client
     assert_plain_problem_page(response, phrase)
     assert_denied(scripted_engine, reason)
     assert person_by_email(scripted_engine, "sam.scripted@clinic.example") is None
+
+
+# --- Rate limits cannot be turned against the people behind one address ----------------------
+
+
+def test_a_flood_of_junk_callbacks_does_not_use_up_the_sign_ins_of_the_address(engine, client, portal_url):
+    """105 callbacks with a made-up code and state (no sign-in started) from the address a clinic
+    shares: each refused, none counted against real sign-ins, and Ann still signs in."""
+    with httpx.Client(follow_redirects=False, timeout=10) as attacker:
+        answers = {attacker.get(f"{portal_url}/auth/callback?code=x&state=y").status_code
+                   for _ in range(105)}
+    assert answers == {400}
+    assert sign_in_as(client, portal_url, "okta-ann")
+    with Session(engine) as db:
+        counted = db.exec(sa.text("SELECT kind, hits FROM rate_limit_counter")).all()
+    assert dict(counted) == {"sign_in_unmatched": 105, "sign_in": 1}
+
+
+def test_junk_callbacks_past_their_own_budget_are_refused_and_real_sign_ins_still_work(
+        engine, client, portal_url, monkeypatch):
+    from immtrax_portal.settings import get_settings
+
+    monkeypatch.setenv("IMMTRAX_RATE_LIMIT_SIGN_IN_UNMATCHED_PER_IP", "3")
+    get_settings.cache_clear()
+    with httpx.Client(follow_redirects=False, timeout=10) as attacker:
+        answers = [attacker.get(f"{portal_url}/auth/callback?code=x&state=y").status_code
+                   for _ in range(5)]
+    assert answers == [400, 400, 400, 429, 429]
+    assert sign_in_as(client, portal_url, "okta-ann")
+
+
+# --- No usable sign-in attempt at rest --------------------------------------------------------
+
+
+def test_a_used_sign_in_attempt_keeps_neither_its_return_path_nor_its_secrets(engine, client, portal_url):
+    return_to = "/agreement/return-path-invitation-token-0000000000000000"
+    sign_in_as(client, portal_url, "okta-ann", return_to=return_to)
+    with Session(engine) as db:
+        rows = db.exec(select(SignInTransaction)).all()
+    assert len(rows) == 1 and rows[0].used_at is not None
+    assert (rows[0].return_to, rows[0].nonce, rows[0].code_verifier) == ("/", "", "")
+    assert "invitation-token" not in str(rows[0].model_dump())
+
+
+def test_sign_in_attempts_are_deleted_within_minutes(engine, client, portal_url):
+    """An abandoned attempt (its return path an invitation link) is gone once its ten minutes are
+    over and the next sign-in starts."""
+    walk_sign_in(client, portal_url, return_to="/agreement/abandoned-attempt-token-000000000000000",
+                 choose={"sub": "okta-ann"}, stop_before_callback=True)
+    with Session(engine) as db:
+        db.exec(sa.update(SignInTransaction).values(created_at=utcnow() - timedelta(minutes=11)))
+        db.commit()
+    with httpx.Client(follow_redirects=False, timeout=10) as other:
+        other.get(f"{portal_url}/auth/sign-in")
+    with Session(engine) as db:
+        paths = [t.return_to for t in db.exec(select(SignInTransaction)).all()]
+    assert not any("abandoned-attempt" in path for path in paths) and len(paths) == 1

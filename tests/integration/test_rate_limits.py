@@ -98,6 +98,31 @@ def test_an_address_is_limited_across_people(database, monkeypatch):
         check_rate("redeem_invitation", person_id=dora, ip="203.0.113.4", now=NOON)
 
 
+def test_attempts_refused_by_a_persons_own_limit_do_not_use_up_the_address(database, monkeypatch):
+    """32 attempts from one person at a clinic's address: past her own limit she is refused, and
+    those refusals are not counted against the address, so her colleague can still sign."""
+    world = build_world()
+    limits(monkeypatch, invitation_per_person=10, invitation_per_ip=30)
+    ana, ben = world.user("ana.lopez@alpha.example"), world.user("ben.ortiz@alpha.example")
+    refused = 0
+    for _ in range(32):
+        try:
+            check_rate("redeem_invitation", person_id=ana, ip="203.0.113.4", now=NOON)
+        except RateLimited as limited:
+            assert "from your account" in str(limited)
+            refused += 1
+    assert refused == 22
+    check_rate("redeem_invitation", person_id=ben, ip="203.0.113.4", now=NOON)
+
+
+def test_address_limits_leave_room_for_several_people_behind_one_address():
+    settings = get_settings()
+    for person_limit, address_limit in (
+            (settings.rate_limit_submit_per_person, settings.rate_limit_submit_per_ip),
+            (settings.rate_limit_invitation_per_person, settings.rate_limit_invitation_per_ip)):
+        assert address_limit >= 5 * person_limit
+
+
 def test_a_limit_of_zero_is_off(database, monkeypatch):
     limits(monkeypatch, sign_in_per_ip=0)
     for _ in range(5):
@@ -131,8 +156,9 @@ def test_concurrent_attempts_are_counted_exactly(database, monkeypatch):
 
 
 def test_the_sign_in_callback_answers_429_with_a_clear_page_past_the_limit(tmp_path, monkeypatch):
+    """Junk callbacks (no sign-in started by this browser) have their own budget."""
     with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
-        limits(monkeypatch, sign_in_per_ip=2)
+        limits(monkeypatch, sign_in_unmatched_per_ip=2)
         client = TestClient(build_http_app(), client=("192.0.2.50", 40000))
         statuses = [client.get("/auth/callback?state=s&code=c", follow_redirects=False).status_code
                     for _ in range(2)]
@@ -143,7 +169,8 @@ def test_the_sign_in_callback_answers_429_with_a_clear_page_past_the_limit(tmp_p
         assert "Please wait a few minutes" in limited.text
         assert re.search(r"wait \d+ minutes? and try again", limited.text)
         assert "no-store" in limited.headers["cache-control"]
-        assert len(denials("rate_limited:sign_in")) == 1
+        assert len(denials("rate_limited:sign_in_unmatched")) == 1
+        assert denials("rate_limited:sign_in") == []
     get_settings.cache_clear()
 
 

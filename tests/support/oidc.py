@@ -128,6 +128,8 @@ def configure_portal(
         monkeypatch.delenv("IMMTRAX_OIDC_ISSUER", raising=False)
     else:
         env["IMMTRAX_OIDC_ISSUER"] = issuer
+        # A real issuer means production unless development is asked for: these are test portals.
+        env.setdefault("IMMTRAX_ENVIRONMENT", "development")
     if demo_oidc_port is not None:
         env["IMMTRAX_DEMO_OIDC_PORT"] = str(demo_oidc_port)
     for key, value in env.items():

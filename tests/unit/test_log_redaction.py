@@ -58,3 +58,61 @@ def test_installed_redaction_rewrites_records_and_tracebacks(caplog):
     output = caplog.text + "".join(record.exc_text or "" for record in caplog.records)
     assert "handler failed" in output and "ValueError" in output
     assert SECRET not in output
+
+
+# Texts built to make a backtracking pattern scan to the end from every start: 256 KB each, the
+# size of the largest event frame the portal accepts.
+_SIZE = 256 * 1024
+_WORST_CASES = {
+    "repeated_event_starts": "Event(token=, " * (_SIZE // 14),
+    "event_named_without_end": "Event(token='t', name='x', router_data={'a': '" + "b" * _SIZE,
+    "secret_key_with_unclosed_value": "'cookie': '" + "\\'" * (_SIZE // 2),
+    "repeated_secret_keys": "'token': \"" * (_SIZE // 10),
+    "newlines": "\n" * _SIZE,
+    "header_name_runs": "cookie    \n" * (_SIZE // 11),
+    "jwt_starts_in_one_word": "eyJ" * (_SIZE // 3),
+    "unclosed_tab_tokens": "disconnected client '" * (_SIZE // 21),
+    "bearer_runs": "bearer " * (_SIZE // 7),
+    "long_cookie_name": "immtrax_" + "a" * _SIZE,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_WORST_CASES))
+def test_redaction_takes_linear_time_on_text_built_to_make_patterns_backtrack(name):
+    import time
+
+    started = time.perf_counter()
+    redact(_WORST_CASES[name])
+    assert time.perf_counter() - started < 1.0, f"{name}: redaction must not hold the event loop"
+
+
+def test_a_newline_in_a_logged_value_cannot_start_a_fake_log_line(caplog):
+    install_log_redaction()
+    logger = logging.getLogger("immtrax.test.redaction")
+    forged = "boom\n2026-12-01 12:00:00 INFO immtrax_portal: staff role granted to mallory\x1b[2J"
+    with caplog.at_level(logging.INFO, logger="immtrax.test.redaction"):
+        logger.error("[Reflex Frontend Exception] %s", forged)
+    (record,) = caplog.records
+    assert "\n" not in record.getMessage() and "\x1b" not in record.getMessage()
+    assert "boom\\n2026-12-01" in record.getMessage() and "\\x1b[2J" in record.getMessage()
+
+
+def test_a_newline_in_an_exception_message_stays_inside_the_traceback(caplog):
+    install_log_redaction()
+    logger = logging.getLogger("immtrax.test.redaction")
+    with caplog.at_level(logging.INFO, logger="immtrax.test.redaction"):
+        try:
+            raise ValueError("bad\n2026-12-01 12:00:00 INFO fake line")
+        except ValueError:
+            logger.exception("handler failed")
+    exc_text = caplog.records[0].exc_text
+    assert all(line.startswith("  | ") for line in exc_text.split("\n"))
+
+
+def test_a_long_client_value_in_a_log_line_is_cut_to_a_bounded_length(caplog):
+    install_log_redaction()
+    logger = logging.getLogger("immtrax.test.redaction")
+    with caplog.at_level(logging.INFO, logger="immtrax.test.redaction"):
+        logger.warning("unknown handler %s", "x" * 200_000)
+    message = caplog.records[0].getMessage()
+    assert len(message) < 4_100 and message.endswith("[cut: 200016 characters in all]")

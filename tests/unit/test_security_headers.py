@@ -37,7 +37,7 @@ def test_hsts_only_when_the_public_address_is_https():
 
 
 def test_the_websocket_origin_and_the_provider_are_named():
-    policy = as_dict("/", public_url="https://access.immtrax.example",
+    policy = as_dict("/", public_url="https://access.immtrax.example", environment="development",
                      oidc_issuer="https://mt.okta.example/oauth2/default")["Content-Security-Policy"]
     assert "connect-src 'self' wss://access.immtrax.example" in policy
     assert "form-action 'self' https://mt.okta.example" in policy

@@ -192,3 +192,39 @@ def test_production_refuses_a_short_metrics_token(monkeypatch):
         Settings()
     monkeypatch.setenv("IMMTRAX_METRICS_TOKEN", "x" * 32)
     assert Settings().metrics_token == "x" * 32
+
+
+def test_a_real_issuer_without_the_environment_flag_gets_the_production_rules(monkeypatch):
+    """A deployment pointed at Okta that forgets IMMTRAX_ENVIRONMENT must not run with non-Secure
+    cookies, the placeholder secret and no mail server."""
+    monkeypatch.setenv("IMMTRAX_OIDC_ISSUER", "https://mt.okta.example/oauth2/default")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    message = str(refused.value)
+    assert "refusing to start in production" in message
+    assert "IMMTRAX_OIDC_CLIENT_SECRET" in message and "IMMTRAX_SMTP_HOST" in message
+    assert "IMMTRAX_ENVIRONMENT=development" in message   # how a test installation opts out
+
+
+def test_a_real_issuer_and_good_settings_run_in_production_without_the_flag(monkeypatch):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("IMMTRAX_ENVIRONMENT")
+    settings = Settings()
+    assert settings.environment == "production"
+    assert settings.mode_line == ("imMTrax Access Portal running in production mode "
+                                  "(the default with a real IMMTRAX_OIDC_ISSUER)")
+
+
+def test_development_with_a_real_issuer_only_when_asked_for_and_the_log_says_so(monkeypatch):
+    monkeypatch.setenv("IMMTRAX_OIDC_ISSUER", "https://okta-test.mt.example/oauth2/default")
+    monkeypatch.setenv("IMMTRAX_ENVIRONMENT", "development")
+    settings = Settings()
+    assert settings.environment == "development"
+    assert settings.mode_line.endswith("development mode (IMMTRAX_ENVIRONMENT)")
+
+
+def test_the_embedded_demo_runs_in_development_and_the_log_says_why():
+    settings = Settings()
+    assert settings.environment == "development"
+    assert "development mode (the default with the embedded demo sign-in)" in settings.mode_line

@@ -92,10 +92,14 @@ def mailbox_page() -> rx.Component:
         rx.cond(
             M.mail_is_kept,
             notice(rx.el.p("Development mailbox: no mail server is configured, so the portal keeps every "
-                           "email here instead of sending it. Set IMMTRAX_SMTP_HOST to send mail.",
+                           "email here instead of sending it. Set IMMTRAX_SMTP_HOST to send mail. "
+                           "With the embedded demo sign-in, invitation links stay here and work, since "
+                           "this is the only place a demo applicant can find theirs; a real "
+                           "installation keeps no working link in stored mail.",
                            style={"margin": "0"}), tone="info"),
             rx.el.p("Every email the portal sends, with its delivery status. Failed emails were tried "
-                    "repeatedly with growing waits before giving up."),
+                    "repeatedly with growing waits before giving up. Once an email is delivered, the "
+                    "stored copy no longer holds a working invitation link."),
         ),
         rx.cond(M.problem != "", notice(rx.el.p(M.problem, style={"margin": "0"}), role="alert")),
         _opened(),

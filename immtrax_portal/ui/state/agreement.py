@@ -135,18 +135,18 @@ class AgreementState(BrowserGateState):
         yield follow_up
 
     def _sign(self, person, form):
+        form = form if isinstance(form, dict) else {}
+        acknowledged = [i for i in range(MAX_ACKNOWLEDGEMENTS) if form.get(f"ack-{i}")]
+        typed_name = str(form.get("typed_name", ""))[:200]
+        errors = self._answer_problems(acknowledged, typed_name)
+        if errors:  # costs nothing, so not counted against anyone's budget
+            self.errors, self.problem = errors, ""
+            return focus_error_summary()
         try:
             check_rate("redeem_invitation", person_id=person.id, ip=self._client_ip(), actor_role="applicant")
         except RateLimited as limited:  # already audited
             self.problem = str(limited)
             return None
-        form = form if isinstance(form, dict) else {}
-        acknowledged = [i for i in range(MAX_ACKNOWLEDGEMENTS) if form.get(f"ack-{i}")]
-        typed_name = str(form.get("typed_name", ""))[:200]
-        errors = self._answer_problems(acknowledged, typed_name)
-        if errors:
-            self.errors, self.problem = errors, ""
-            return focus_error_summary()
         try:
             result = sign_agreement(
                 self._token, person_id=person.id, okta_subject=person.okta_subject or "",

@@ -449,5 +449,7 @@ REFLEX_INTERNAL = {
     "OnLoadInternalState.set_is_hydrated": "flips the tab's own loading flag",
     "UpdateVarsInternalState.update_vars_internal": "sets browser-storage vars (rx.Cookie/LocalStorage);"
                                                     " the app has none: fuzzed in test_handler_fuzzing",
-    "FrontendEventExceptionState.handle_frontend_exception": "logs a browser error report",
+    "FrontendEventExceptionState.handle_frontend_exception": "logs a browser error report: bounded, "
+                                                             "rate-limited per tab, one log line "
+                                                             "(test_inbound_limits)",
 }

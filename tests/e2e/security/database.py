@@ -15,9 +15,11 @@ import sqlalchemy as sa
 # Columns that honest reads touch, which are not an action: the session's idle clock is written by
 # any authenticated event at most once a minute (auth/sessions.LAST_SEEN_WRITE_INTERVAL).
 # The portal's mail worker sends queued mail at any moment: an email's delivery columns move on their
-# own (a new or changed email still shows in its other columns and the row count).
+# own, and its bodies lose their invitation links once it is delivered (a new or changed email still
+# shows in its other columns and the row count).
 VOLATILE_COLUMNS = {"web_session": {"last_seen_at"},
-                    "outbound_email": {"status", "attempts", "next_attempt_at", "last_error", "sent_at"}}
+                    "outbound_email": {"status", "attempts", "next_attempt_at", "last_error", "sent_at",
+                                       "body_text", "body_html"}}
 # The audit log is expected to grow (denials); it is checked row by row instead.
 AUDIT_TABLE = "audit_event"
 # What recording a refusal itself writes: the audit chain's head moves with every event, and a

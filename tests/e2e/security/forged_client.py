@@ -69,6 +69,9 @@ class ForgedTab:
     origin: str | None = None
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
     user_agent: str = CHROME
+    # The boot event's router data, when a forged client sends other than a browser would.
+    boot_router_data: dict | None = None
+    extra_headers: dict[str, str] = field(default_factory=dict)
     updates: list[dict] = field(default_factory=list)
     disconnected: bool = False
     _client: socketio.AsyncClient | None = None
@@ -81,11 +84,12 @@ class ForgedTab:
         client = socketio.AsyncClient(reconnection=False)
         client.on("event", self._on_update, namespace=NAMESPACE)
         client.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
-        headers = {"User-Agent": self.user_agent, "Origin": self.origin or self.portal}
+        headers = {"User-Agent": self.user_agent, "Origin": self.origin or self.portal, **self.extra_headers}
         if self.cookie:
             headers["Cookie"] = self.cookie
         boot = {"name": f"{ROOT_STATE}.hydrate_and_load", "payload": {},
-                "router_data": router_data_for(self.page)}
+                "router_data": router_data_for(self.page) if self.boot_router_data is None
+                else self.boot_router_data}
         await client.connect(f"{self.portal}?token={self.token}", headers=headers,
                              transports=["websocket"], namespaces=[NAMESPACE],
                              socketio_path="/_event", auth={"event": boot}, wait_timeout=10)

@@ -47,8 +47,8 @@ CALLER_ACTORS = {
 # tests on both databases (tests/e2e/security/test_event_text.py, tests/unit/test_record_ids.py),
 # and the rest of a handler's answer to garbage does not depend on the database.
 EXAMPLES_PER_HANDLER = 2 if SINGLE_BACKEND == "postgresql" else 6
-HUGE = 1_000_000          # over the websocket's 1 MB frame limit: the portal drops the connection
-LARGE = 100_000           # under it: reaches the handler
+HUGE = 1_000_000          # over Engine.IO's frame limit (ui/inbound.py): the portal drops the connection
+LARGE = 100_000           # under the event limit: reaches the handler
 REFERENCE = re.compile(r"reference [0-9A-F]{8}")
 # No shrinking: every example is a round trip to the portal; the first failure is reported as is.
 FUZZ_SETTINGS = settings(max_examples=EXAMPLES_PER_HANDLER, deadline=None, database=None,
@@ -214,7 +214,8 @@ def test_the_generic_setvar_sets_nothing_on_any_state(state, portal, world):
 
 def test_a_frame_over_the_size_limit_drops_only_that_connection(portal, world, handlers):
     """1 MB in any argument: the websocket layer refuses the frame and closes that tab's socket;
-    nothing is written and the portal keeps serving."""
+    nothing is written and the portal keeps serving. (An event between the event limit and this
+    frame limit gets a plain message instead: tests/e2e/security/test_inbound_limits.py.)"""
     cls, handler = handlers["WizardState.set_field"]
 
     async def send_huge():

@@ -10,6 +10,7 @@ Covered elsewhere and not repeated here: the HTTP side of sign-out and cookie re
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -20,7 +21,7 @@ from immtrax_portal.auth.sessions import hash_of
 from immtrax_portal.ui.state.dashboard import DashboardState
 from immtrax_portal.ui.state.session import SessionState
 from tests.e2e.security import database
-from tests.e2e.security.forged_client import ForgedTab, handler_name
+from tests.e2e.security.forged_client import ROOT_STATE, ForgedTab, handler_name
 from tests.e2e.security.world import session_cookie
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +130,74 @@ def test_no_event_from_a_foreign_origin_is_ever_processed(origin, portal, world)
         assert tab.updates == []
     asyncio.run(attempt())
     assert database.snapshot(world.db).tables == before.tables
+
+
+def router_vars(tab: ForgedTab) -> dict:
+    """The root state's router vars as the browser holds them (session, headers, page, URL)."""
+    root = tab.state().get(ROOT_STATE, {})
+    return {name: value for name, value in root.items() if name.startswith("rx_router")}
+
+
+@pytest.mark.parametrize(("with_cookie", "page", "boot_router_data"), [
+    ("signed_out_cookie", "/", None), ("no_cookie", "/", None),
+    # Another link of the same route: the route and query are the same, only the address differs.
+    ("no_cookie", "/agreement/other-link", None), ("signed_out_cookie", "/agreement/other-link", None),
+    # A forged boot event that names no address at all: nothing of the old one may fill the gap.
+    ("no_cookie", "/", {}), ("signed_out_cookie", "/", {"pathname": "/"}),
+])
+def test_a_replayed_tab_token_learns_nothing_from_the_router_vars(with_cookie, page, boot_router_data,
+                                                                   portal, world):
+    """The old tab was on an invitation link (the token in its address); the replayed tab's router
+    vars hold only its own address."""
+    cookie = session_cookie(portal, DANA)
+    secret_path = "/agreement/replay-secret-invitation-token-000000000000"
+
+    async def replay():
+        async with ForgedTab(portal, page=secret_path, cookie=cookie) as original:
+            token = original.token
+            assert secret_path in json.dumps(router_vars(original))
+        sign_out(portal, cookie)
+        replayed_cookie = cookie if with_cookie == "signed_out_cookie" else ""
+        async with ForgedTab(portal, page=page, cookie=replayed_cookie, token=token,
+                             boot_router_data=boot_router_data) as tab:
+            seen = json.dumps(router_vars(tab))
+            assert "replay-secret-invitation-token" not in seen
+            assert "replay-secret" not in seen
+    asyncio.run(replay())
+
+
+def test_a_replayed_tab_token_without_a_boot_event_learns_nothing_from_the_router_vars(portal, world):
+    """A forged client connects with the old token and no boot event, then asks for the state with
+    no router data at all: the old address must not fill the gap."""
+    cookie = session_cookie(portal, DANA)
+    secret_path = "/agreement/replay-secret-invitation-token-111111111111"
+
+    async def replay():
+        async with ForgedTab(portal, page=secret_path, cookie=cookie) as original:
+            token = original.token
+        sign_out(portal, cookie)
+        received: list[dict] = []
+        client = socketio.AsyncClient(reconnection=False)
+
+        async def on_update(update):
+            received.append(update)
+        client.on("event", on_update, namespace="/_event")
+        await client.connect(f"{portal}?token={token}", headers={"Origin": portal}, transports=["websocket"],
+                             namespaces=["/_event"], socketio_path="/_event", wait_timeout=10)
+        try:
+            for router_data in ({}, {"pathname": "/agreement/other-link"}):
+                await client.emit("event", {"name": f"{ROOT_STATE}.hydrate", "payload": {},
+                                            "router_data": router_data}, namespace="/_event")
+                for _ in range(100):
+                    if len(received) >= (1 if not router_data else 2):
+                        break
+                    await asyncio.sleep(0.1)
+        finally:
+            await client.disconnect()
+        return received
+
+    received = asyncio.run(replay())
+    assert len(received) >= 2
+    roots = [u.get("delta", {}).get(ROOT_STATE, {}) for u in received]
+    assert any("rx_router_url_rx_state_" in root for root in roots)
+    assert "replay-secret" not in json.dumps(received)
