@@ -328,6 +328,10 @@ def test_the_signer_downloads_the_pdf_and_others_are_refused(world, signed, http
     assert denials("download.signed_agreement") == 1
     anonymous = http.get(url)
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/sign-in?return_to=")
+    assert denials("download.signed_agreement") == 2, "the anonymous refusal leaves one row too"
+    with session_scope() as session:
+        last = session.exec(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    assert (last.actor_id, last.actor_role, last.target_id) == (None, "anonymous", str(signature_id))
     assert http.get("/downloads/signed-agreement/abc.pdf").status_code == 404
 
 

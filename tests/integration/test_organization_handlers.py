@@ -181,6 +181,18 @@ def test_deactivating_with_open_requests_shows_the_request_numbers(world):
     assert number in state.errors["active"] and org("ALPHA-1").active
 
 
+def test_staff_cannot_link_themselves_and_the_refusal_names_the_organization(world):
+    state = state_for(OrganizationState, world.user("staff"), "/staff/organization", f"id={world.alpha}")
+    assert state.load() is None
+    state.link_supervisor({"email": "pat.staff@mt.example"})
+    assert "cannot make yourself a supervisor" in state.link_errors["email"] and state.problem == ""
+    with session_scope() as session:
+        [refusal] = session.exec(select(AuditEvent).where(AuditEvent.outcome == AuditOutcome.DENIED)).all()
+    assert (refusal.action, refusal.target_type, refusal.target_id) == (
+        "organizations.link_supervisor", "organization", str(world.alpha))
+    assert links_of(world.user("staff")) == set()
+
+
 def test_staff_link_a_new_supervisor_twice_and_unlink_with_a_warning(world):
     number = submit_request(world.sam, new_access(world.alpha), "orgs-handler-key-000002").number
     state = state_for(OrganizationState, world.user("staff"), "/staff/organization", f"id={world.alpha}")
