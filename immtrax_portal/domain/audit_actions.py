@@ -64,10 +64,13 @@ class AuditAction(StrEnum):
     RATE_LIMITED_SUBMIT_REQUEST = "rate_limited:submit_request"
     RATE_LIMITED_REDEEM_INVITATION = "rate_limited:redeem_invitation"
     RATE_LIMITED_REGISTRY_LOOKUP = "rate_limited:registry_lookup"
+    RATE_LIMITED_SIGN_IN_UNMATCHED = "rate_limited:sign_in_unmatched"
     # Many identical refusals from one connection or address: one row with their count.
     REFUSALS_AGGREGATED = "refusals_aggregated"
     # A connection that kept being refused was closed.
     CONNECTION_DROPPED = "connection_dropped"
+    # An upload whose own session cookie is not the one that owns the tab it names.
+    UPLOAD_REFUSED = "upload_refused"
 
     # --- Pages and event handlers (a refusal names the handler's action) -------------------------
     OPEN_PAGE = "open_page"

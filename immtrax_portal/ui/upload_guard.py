@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse
 from immtrax_portal.auth.sessions import person_from_cookie_header
 from immtrax_portal.client_address import client_address
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.log_redaction import one_line
 from immtrax_portal.services import audit
@@ -37,7 +38,7 @@ REFUSED = ("This upload was refused: your session has ended, or this page was op
 def _audit_refusal(cookie: str | None, ip: str, handler: str) -> None:
     person = person_from_cookie_header(cookie, touch=False)
     with session_scope() as db:
-        audit.record(db, action="upload_refused", actor_id=person.id if person else None,
+        audit.record(db, action=AuditAction.UPLOAD_REFUSED, actor_id=person.id if person else None,
                      actor_role="unknown" if person else Role.ANONYMOUS, outcome=AuditOutcome.DENIED,
                      target_type="upload_handler", target_id=one_line(handler, 200),
                      reason="the upload's session is not the session that owns the tab",
