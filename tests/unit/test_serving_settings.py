@@ -114,5 +114,6 @@ def test_a_build_fingerprint_changes_with_the_public_url():
 def test_a_build_fingerprint_changes_with_what_the_pages_show_at_build_time():
     first = serving.source_fingerprint(Settings())
     assert first != serving.source_fingerprint(Settings(program_phone="(406) 555-0100"))
-    assert first != serving.source_fingerprint(Settings(oidc_issuer="https://mt.okta.example"))
+    assert first != serving.source_fingerprint(Settings(oidc_issuer="https://mt.okta.example",
+                                                                 environment="development"))
     assert first == serving.source_fingerprint(Settings(smtp_host="smtp.mt.example"))
