@@ -1,0 +1,41 @@
+"""Run-wide rules for the whole suite (no fixtures here: each module keeps its own).
+
+Nothing the tests start may outlive them. The run marks its environment (``tests.support.processes``),
+so every process started beneath it carries the mark; when the run ends, any marked process still
+alive (after a grace period for ones shutting down) is named, killed, and fails the run.
+Under pytest-xdist the controller checks once, after its workers have gone.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support import processes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    processes.mark_this_run()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks for all
+        return
+    left = processes.wait_until_gone(os.environ[processes.RUN_MARKER], exclude={os.getpid()},
+                                     timeout=15)
+    if not left:
+        return
+    listing = processes.describe(left)
+    processes.kill_all(left)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = (f"{len(left)} process(es) started by the tests outlived them (now killed); the helper "
+               f"that started each must stop it with everything it started:\n{listing}")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(f"LEFTOVER PROCESSES: {message}", red=True, bold=True)
+    else:
+        print(f"LEFTOVER PROCESSES: {message}")
+    if session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
