@@ -27,10 +27,21 @@ from tests.support.databases import SINGLE_BACKEND, empty_database_url
 from tests.support.smtp_server import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100"))
-OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110"))
+
+
+def xdist_worker_number() -> int:
+    """pytest-xdist's worker number (``gw1`` is 1); 0 outside xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+# Each xdist worker that runs end-to-end tests starts its own portal: worker N serves on the
+# configured ports plus N and builds into its own web folder (worker 0 keeps the plain names).
+WORKER = xdist_worker_number()
+APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100")) + WORKER
+OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110")) + WORKER
 SCREENSHOTS = ROOT / "screenshots"
-WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e"))
+WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")) + (f"-gw{WORKER}" if WORKER else "")
 START_TIMEOUT_S = 600
 
 
@@ -50,6 +61,10 @@ def portal_environment(data_dir: Path, database_url: str, *, port: int, oidc_por
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
         "IMMTRAX_RATE_LIMIT_INVITATION_PER_IP": "10000",
         "REFLEX_WEB_WORKDIR": web_dir,
+        # Every `reflex run` empties its states folder on start: one per instance, so starting
+        # one portal (a restart in the fault tests, another worker's) never wipes another's tabs.
+        "REFLEX_STATES_WORKDIR": str(data_dir / "reflex-states"),
+        "REFLEX_UPLOADED_FILES_DIR": str(data_dir / "uploads"),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
