@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import processes
+from tests.support import databases, processes
 
 E2E = Path(__file__).parent / "e2e"
 
@@ -38,6 +38,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    databases.drop_templates()
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks for all
         return
     left = processes.wait_until_gone(os.environ[processes.RUN_MARKER], exclude={os.getpid()},

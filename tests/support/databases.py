@@ -164,8 +164,21 @@ def _postgres_template() -> str:
 def _drop_template(admin: sa.Engine, name: str) -> None:
     try:
         _drop_postgres_database(admin, name)
+    except sa.exc.DBAPIError:
+        pass  # the server went away: nothing to drop
     finally:
         admin.dispose()
+
+
+def drop_templates() -> None:
+    """Remove this process's templates now (the suite's session end calls this: pytest-xdist
+    workers end without running ``atexit`` handlers)."""
+    while _templates:
+        backend, template = _templates.popitem()
+        if backend == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            _drop_template(_admin_engine(), template)
 
 
 def migrated_template(backend: str) -> str:
