@@ -24,7 +24,7 @@ TEST_DATABASES ?= sqlite postgresql
 # Each pass runs on this many pytest-xdist workers (tests/conftest.py says what runs where);
 # TEST_WORKERS=0 runs it in one process, as before.
 TEST_WORKERS ?= 2
-TEST_PARALLEL := $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
+TEST_PARALLEL := $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m immtrax_portal.cli browser-check

@@ -1,39 +1,23 @@
 """Run-wide rules for the whole suite (no fixtures here: each module keeps its own).
 
-Parallel runs (pytest-xdist, ``make test`` uses ``-n 2 --dist loadgroup``): unit and integration
-tests go to whichever worker is free, one by one (each has its own temporary folder, database and
-free ports). An end-to-end module runs whole on one worker, in its order, against that worker's own
-portal (its own ports, web folder, data folder and database: ``tests/e2e/conftest.py``).
-
-Nothing the tests start may outlive them. The run marks its environment (``tests.support.processes``),
-so every process started beneath it carries the mark; when the run ends, any marked process still
-alive (after a grace period for ones shutting down) is named, killed, and fails the run.
-Under pytest-xdist the controller checks once, after its workers have gone.
+Parallel runs (pytest-xdist; ``make test`` uses ``-n 2 --dist loadfile --no-loadscope-reorder``):
+each test module runs whole on one worker, in its order, so module fixtures are built once; the
+modules go out in collection order (the long end-to-end ones first, the many short unit modules
+last, to even out the end). End-to-end modules run against their worker's own portal (its own
+ports, web folder, data folder and database: ``tests/e2e/conftest.py``).
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from tests.support import databases, processes
 
-E2E = Path(__file__).parent / "e2e"
-
 
 def pytest_configure(config: pytest.Config) -> None:
     processes.mark_this_run()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, keep each end-to-end module on one worker (its module fixtures, its order)."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        if item.path.is_relative_to(E2E):
-            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(E2E).as_posix()))
 
 
 @pytest.hookimpl(trylast=True)
