@@ -25,6 +25,10 @@ build: $(VENV)/.installed
 
 # One pass of the suite per database; PostgreSQL's pass is skipped, saying so, when it does not answer.
 TEST_DATABASES ?= sqlite postgresql
+# Each pass runs on this many pytest-xdist workers (tests/conftest.py says what runs where);
+# TEST_WORKERS=0 runs it in one process, as before.
+TEST_WORKERS ?= 2
+TEST_PARALLEL := $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m immtrax_portal.cli browser-check
@@ -34,7 +38,7 @@ test: $(VENV)/.installed-test
 	    continue; \
 	  fi; \
 	  echo "=== The test suite on $$database ==="; \
-	  IMMTRAX_TEST_DATABASE=$$database $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	  IMMTRAX_TEST_DATABASE=$$database $(BIN)/python -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS); \
 	done
 
 lint: $(VENV)/.installed-test

