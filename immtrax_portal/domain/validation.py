@@ -16,6 +16,14 @@ from immtrax_portal.domain.enums import AccessLevel, DeletionReason
 MAX_START_DAYS_PAST = 30
 MAX_LAST_DAY_DAYS_AHEAD = 90
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
+# Phones, Word and macOS type a typographic apostrophe in D’Arcy or O’Connor; it is the same letter
+# to the person, so names keep one spelling (the ASCII one) wherever they are stored or compared.
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
+def tidy_name(value: str) -> str:
+    """A typed name as it is checked and stored: single spaces, one kind of apostrophe."""
+    return " ".join(value.translate(_APOSTROPHES).split())
 
 
 def normalize_email(value: str) -> str:
@@ -52,7 +60,7 @@ def format_phone(value: str) -> str:
 
 
 def name_problem(value: str, which: str) -> str | None:
-    value = " ".join(value.split())
+    value = tidy_name(value)
     if not value:
         return f"Enter the person's legal {which} name."
     if len(value) > 100 or not _NAME.match(value):

@@ -30,7 +30,7 @@ from immtrax_portal.domain.permissions import (
 )
 from immtrax_portal.domain.tracker import Viewer, stage_index, stages, waiting_on, waiting_text
 from immtrax_portal.domain.workflow import Action
-from immtrax_portal.program_time import program_date, program_time
+from immtrax_portal.program_time import program_date, program_stamp, program_time
 from immtrax_portal.services.signing import masked_email
 
 PAGE_SIZE = 20
@@ -100,7 +100,7 @@ def _rows(session: Session, condition, page: int) -> RequestPage:
             person=f"{first} {last}", organization=org_name, status=request.status.value,
             status_label=request.status.label,
             waiting_on=WAITING_ON.get(request.status, "nobody (closed)"),
-            updated=request.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
+            updated=program_stamp(request.updated_at),
         )
         for request, first, last, org_name in listed
     ]

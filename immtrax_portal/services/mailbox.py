@@ -18,6 +18,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import EmailStatus
 from immtrax_portal.domain.models import AccessRequest, OutboundEmail
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services.delivery import INVITATION_LINK, KEPT_NOTE, message_id_for
 from immtrax_portal.settings import get_settings
 
@@ -55,7 +56,7 @@ def links_in(text: str) -> list[str]:
 
 
 def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+    return program_stamp(value) if value else ""
 
 
 def shown_status(email: OutboundEmail) -> str:

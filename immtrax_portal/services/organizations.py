@@ -31,7 +31,7 @@ from immtrax_portal.domain.organization_rules import (
     tidy_text,
 )
 from immtrax_portal.domain.permissions import Actor, require_may_link_supervisor, require_staff
-from immtrax_portal.domain.validation import email_problem, name_problem, normalize_email
+from immtrax_portal.domain.validation import email_problem, name_problem, normalize_email, tidy_name
 from immtrax_portal.services import audit
 
 PAGE_SIZE = 20
@@ -312,8 +312,8 @@ def link_supervisor(actor: Actor, organization_id: int, email: str, first_name: 
                     raise OrganizationInvalid({field: f"{message} Nobody with this email uses the "
                                                       "portal yet, so the name is needed."
                                                for field, message in problems.items()})
-                person = Person(email=email, first_name=tidy_text(first_name)[:100],
-                                last_name=tidy_text(last_name)[:100])
+                person = Person(email=email, first_name=tidy_name(first_name)[:100],
+                                last_name=tidy_name(last_name)[:100])
                 session.add(person)
                 session.flush()
             elif session.exec(select(SupervisorLink.id).where(

@@ -28,6 +28,7 @@ from immtrax_portal.domain.business_days import business_days_waited, waiting_cu
 from immtrax_portal.domain.enums import OPEN_STATUSES, RequestStatus, RequestType
 from immtrax_portal.domain.models import AccessRequest, Organization, Person, utcnow
 from immtrax_portal.domain.permissions import Actor, require_staff
+from immtrax_portal.program_time import program_day, program_stamp
 from immtrax_portal.settings import get_settings
 
 PAGE_SIZE = 20
@@ -277,7 +278,7 @@ def _display_rows(session: Session, ids: list[int], now: datetime) -> list[Queue
         rows.append(QueueRow(
             number=number, type_label=RequestType(kind).label, person=f"{first} {last}", email=email,
             organization=org, status=status.value, status_label=status.label,
-            submitted=created.strftime("%Y-%m-%d"), waiting_since=since.strftime("%Y-%m-%d %H:%M UTC"),
+            submitted=program_day(created), waiting_since=program_stamp(since),
             waited=_waited_text(waited) if status.is_open else "closed",
             overdue=overdue_marker(status, since, cutoffs) if status.is_open else "",
         ))

@@ -30,6 +30,7 @@ from immtrax_portal.domain.permissions import (
     require_request_action,
 )
 from immtrax_portal.domain.workflow import Action, IllegalTransition
+from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services import audit, emails
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 
@@ -86,7 +87,7 @@ def _changed_message(session: Session, request_id: int) -> str:
         .order_by(AuditEvent.id.desc())  # type: ignore[union-attr]
     ).first()
     who = f"{last[1]} {last[2]}" if last and last[1] else "someone else"
-    when = last[0].occurred_at.strftime("%H:%M UTC") if last else "just now"
+    when = program_stamp(last[0].occurred_at) if last else "just now"
     return (f"This request changed: {who} updated it at {when}. Reload to see the new state "
             "before you act.")
 

@@ -18,11 +18,11 @@ from immtrax_portal.domain.models import (
 )
 from immtrax_portal.domain.permissions import Actor, NotAllowed, may_view_request
 from immtrax_portal.domain.workflow import Action, IllegalTransition, legal_actions
+from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services.request_actions import ActionInput, act_on_request, may_act
 from immtrax_portal.services.staff_notes import NOTE_ADDED, notes_of
 
 STAFF_ONLY_EVENTS = frozenset({NOTE_ADDED})
-_STAMP = "%Y-%m-%d %H:%M UTC"
 
 ACTION_LABELS = {
     Action.QUEUE_FOR_REVIEW: "Start review",
@@ -74,10 +74,10 @@ def _fields(session, actor: Actor, request: AccessRequest, subject: Person,
         ("Rejection reason", request.rejection_reason), ("imMTrax username", request.immtrax_username),
         ("Former organization", former.name if former else ""),
         ("Submitted by", f"{submitter.full_name} ({submitter.email})" if submitter else ""),
-        ("Submitted", request.created_at.strftime(_STAMP)),
-        ("In this status since", request.status_changed_at.strftime(_STAMP)),
-        ("Completed on", request.completed_at.strftime(_STAMP) if request.completed_at else ""),
-        ("Agreement signed", f"{signed[0].signed_at.strftime(_STAMP)} by {signed[0].typed_name}, "
+        ("Submitted", program_stamp(request.created_at)),
+        ("In this status since", program_stamp(request.status_changed_at)),
+        ("Completed on", program_stamp(request.completed_at) if request.completed_at else ""),
+        ("Agreement signed", f"{program_stamp(signed[0].signed_at)} by {signed[0].typed_name}, "
                              f"version {signed[1]}" if signed else ""),
     ]
     return [{"label": label, "value": value} for label, value in rows if value]
@@ -111,7 +111,7 @@ def request_detail(actor: Actor, number: str) -> RequestDetail:
             .join(Person, Person.id == AuditEvent.actor_id, isouter=True)
             .where(AuditEvent.request_id == request.id).order_by(AuditEvent.id)  # type: ignore[arg-type]
         ).all()
-        timeline = [{"when": e.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
+        timeline = [{"when": program_stamp(e.occurred_at),
                      "who": f"{first} {last}" if first else e.actor_role.capitalize(),
                      "what": e.action.replace("_", " "),
                      "move": f"{e.from_status or ''} → {e.to_status}" if e.to_status else "",
@@ -121,8 +121,8 @@ def request_detail(actor: Actor, number: str) -> RequestDetail:
         emails = []
         if actor.is_program_staff:
             emails = [{"to": m.to_address, "subject": m.subject, "status": m.status.value,
-                       "when": m.created_at.strftime(_STAMP),
-                       "detail": (f"sent {m.sent_at.strftime(_STAMP)}" if m.sent_at
+                       "when": program_stamp(m.created_at),
+                       "detail": (f"sent {program_stamp(m.sent_at)}" if m.sent_at
                                   else f"{m.attempts} attempts, last error: {m.last_error}" if m.last_error
                                   else "")}
                       for m in session.exec(select(OutboundEmail)

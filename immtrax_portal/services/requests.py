@@ -76,8 +76,8 @@ def _subject_for_new_person(session: Session, draft: RequestDraft) -> Person:
     if person is None:
         person = Person(
             email=email,
-            first_name=" ".join(draft.first_name.split()),
-            last_name=" ".join(draft.last_name.split()),
+            first_name=v.tidy_name(draft.first_name),
+            last_name=v.tidy_name(draft.last_name),
             phone=v.format_phone(draft.phone),
             job_title=draft.job_title.strip(),
         )

@@ -31,6 +31,7 @@ from immtrax_portal.domain.models import (
     Person,
     utcnow,
 )
+from immtrax_portal.domain.validation import tidy_name
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.program_time import program_time
 from immtrax_portal.services import audit, emails
@@ -53,11 +54,12 @@ def masked_email(email: str) -> str:
 
 
 def normalized_name(name: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+    return tidy_name(unicodedata.normalize("NFKC", name)).casefold()
 
 
 def names_match(typed: str, first_name: str, last_name: str) -> bool:
-    """Typed full name against the invited one, ignoring case and runs of whitespace."""
+    """Typed full name against the invited one, ignoring case, runs of whitespace and the kind of
+    apostrophe (a phone types D’Arcy where the supervisor typed D'Arcy)."""
     return bool(typed.strip()) and normalized_name(typed) == normalized_name(f"{first_name} {last_name}")
 
 

@@ -14,6 +14,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import AccessRequest, Person, StaffNote
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
+from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services import audit
 
 NOTE_MAX = 2000
@@ -59,5 +60,5 @@ def notes_of(actor: Actor, request_id: int) -> list[NoteView]:
             .where(StaffNote.request_id == request_id)
             .order_by(StaffNote.created_at, StaffNote.id)  # type: ignore[arg-type]
         ).all()
-        return [NoteView(f"{first} {last}", note.created_at.strftime("%Y-%m-%d %H:%M UTC"), note.body)
+        return [NoteView(f"{first} {last}", program_stamp(note.created_at), note.body)
                 for note, first, last in found]

@@ -99,3 +99,16 @@ def test_a_supervisor_is_not_allowed_on_the_queue(portal, page_at):
     sign_in_as(page, portal, "demo-supervisor-two-orgs", return_to="/staff/queue")
     page.get_by_role("heading", name="You are not allowed to open that page").wait_for()
     assert "IMR-2026" not in page.get_by_role("main").inner_text()
+
+
+def test_the_status_tabs_show_no_list_bullets_while_plain_lists_keep_theirs(portal, page_at):
+    page = page_at(width=390)
+    sign_in_as(page, portal, "demo-staff", return_to="/staff/queue")
+    tabs = page.get_by_role("main").get_by_role("navigation", name="Requests by status")
+    tabs.get_by_role("link").first.wait_for()
+    marker, indent = tabs.locator("ul").evaluate(
+        "ul => [getComputedStyle(ul).listStyleType, getComputedStyle(ul).paddingLeft]")
+    assert (marker, indent) == ("none", "0px")  # a "•" between the tab buttons otherwise
+    page.goto(portal + "/")
+    plain = page.get_by_role("main").locator("ul").first
+    assert plain.evaluate("ul => getComputedStyle(ul).listStyleType") == "disc"

@@ -188,3 +188,11 @@ def test_the_export_reads_the_same_filters_in_the_same_order(world):
     rows = list(export_rows(QueueFilters(organization_id=world.orgs["Alpha Clinic"]), now=NOW))
     assert [r[0] for r in rows] == [wanted]
     assert rows[0][3] == "Alpha Clinic" and rows[0][-1] == "Overdue (target 1 business day)"
+
+
+def test_the_queue_shows_times_and_days_in_the_programs_time_zone_not_utc(world):
+    # 04:00 UTC on Wednesday 11 March is still Tuesday evening, 22:00 MDT, in Montana.
+    number = add_request(world, status=S.SUBMITTED, created_days_ago=14 / 24)
+    [row] = [r for r in page(world).rows if r.number == number]
+    assert row.submitted == "2026-03-10"
+    assert row.waiting_since == "2026-03-10 22:00 MDT"
