@@ -62,6 +62,9 @@ def portal_environment(data_dir: Path, database_url: str, *, port: int, oidc_por
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_IP": "10000",
         "IMMTRAX_RATE_LIMIT_SUBMIT_PER_PERSON": "10000",
         "IMMTRAX_RATE_LIMIT_INVITATION_PER_IP": "10000",
+        # Tests read the portal's log line by line (one per frontend-error report, per refusal), so
+        # repeats are written every time here; the throttling has tests of its own.
+        "IMMTRAX_LOG_REPEAT_SECONDS": "0",
         "REFLEX_WEB_WORKDIR": web_dir,
         # Every `reflex run` empties its states folder on start: one per instance, so starting
         # one portal (a restart in the fault tests, another worker's) never wipes another's tabs.
