@@ -219,6 +219,17 @@ def open_actions(actor: Actor, request) -> frozenset[Action]:
                      and request_action_refusal(actor, action, request) is None)
 
 
+def decisions_withheld(actor: Actor, request, subject_email: str = "") -> str:
+    """Why a member of staff sees no decision buttons on a request that is waiting for one: the
+    four-eyes rule, said in words instead of buttons that silently went away ("" otherwise)."""
+    waiting = [action for action in REVIEW_ACTIONS if status_allows(action, request)]
+    if actor.is_program_staff and waiting and all(
+            request_action_refusal(actor, action, request, subject_email) == FOUR_EYES
+            for action in waiting):
+        return FOUR_EYES
+    return ""
+
+
 def may_view_request(actor: Actor, organization_id: int, subject_person_id: int,
                      submitter_id: int) -> bool:
     return (

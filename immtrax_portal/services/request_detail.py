@@ -16,7 +16,7 @@ from immtrax_portal.domain.models import (
     OutboundEmail,
     Person,
 )
-from immtrax_portal.domain.permissions import Actor, NotAllowed, may_view_request
+from immtrax_portal.domain.permissions import Actor, NotAllowed, decisions_withheld, may_view_request
 from immtrax_portal.domain.workflow import Action, IllegalTransition, legal_actions
 from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services.request_actions import ActionInput, act_on_request, may_act
@@ -47,6 +47,8 @@ class RequestDetail:
     emails: list[dict[str, str]]
     actions: list[dict[str, str]]
     notes: list[dict[str, str]]
+    # Why staff see no decision here (four eyes), or "".
+    withheld: str = ""
 
 
 def _fields(session, actor: Actor, request: AccessRequest, subject: Person,
@@ -131,7 +133,8 @@ def request_detail(actor: Actor, number: str) -> RequestDetail:
         fields = _fields(session, actor, request, subject, org)
     notes = [n.as_dict() for n in notes_of(actor, request.id)] if actor.is_program_staff else []
     return RequestDetail(request.id, request.version, fields, timeline, emails,
-                         _allowed_actions(actor, request), notes)
+                         _allowed_actions(actor, request), notes,
+                         decisions_withheld(actor, request, subject.email))
 
 
 def take_action(actor: Actor, request_id: int, given: ActionInput, *, credentials_sent: bool,

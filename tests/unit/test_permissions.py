@@ -17,6 +17,7 @@ from immtrax_portal.domain.permissions import (
     Actor,
     NotAllowed,
     Rule,
+    decisions_withheld,
     open_actions,
     request_action_refusal,
     rule_refusal,
@@ -122,3 +123,20 @@ def test_each_rule_admits_exactly_its_people(rule, who, allowed):
 @pytest.mark.parametrize("rule", list(Rule))
 def test_every_rule_refuses_someone_who_is_not_signed_in(rule):
     assert "session has ended" in rule_refusal(rule, None)
+
+
+@pytest.mark.parametrize("who", ["staff who submitted it", "staff it is about"])
+def test_staff_told_why_they_cannot_decide_on_their_own_request(who):
+    req = request(RequestType.PERMISSIONS_CHANGE, RequestStatus.IN_REVIEW)
+    assert decisions_withheld(PEOPLE[who], req, SUBJECT_EMAIL) == FOUR_EYES
+
+
+@pytest.mark.parametrize("who", ["staff", "the submitting supervisor", "the applicant"])
+def test_nobody_else_is_told_decisions_are_withheld(who):
+    req = request(RequestType.PERMISSIONS_CHANGE, RequestStatus.IN_REVIEW)
+    assert decisions_withheld(PEOPLE[who], req, SUBJECT_EMAIL) == ""
+
+
+def test_no_withheld_note_on_a_closed_request():
+    req = request(RequestType.PERMISSIONS_CHANGE, RequestStatus.COMPLETED)
+    assert decisions_withheld(PEOPLE["staff who submitted it"], req, SUBJECT_EMAIL) == ""

@@ -119,6 +119,8 @@ def request_detail_page() -> rx.Component:
             _fields(),
             rx.cond(S.actions.length() > 0, section("What you can do", _action_form(),  # type: ignore[attr-defined]
                                                     id="actions")),
+            rx.cond(S.withheld != "", notice(rx.el.p(S.withheld, style={"margin": "0"}), tone="info",
+                                             id="decisions-withheld")),
             section("History", _timeline(), id="history"),
             rx.cond(S.emails.length() > 0, section("Emails", rx.el.ul(  # type: ignore[attr-defined]
                 rx.foreach(S.emails, lambda m: rx.el.li(m["when"], " · ", m["to"], " · ", m["subject"],

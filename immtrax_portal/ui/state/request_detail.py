@@ -24,6 +24,7 @@ class RequestDetailState(LiveUpdates, SessionState):
     emails: list[dict[str, str]] = []
     actions: list[dict[str, str]] = []
     notes: list[dict[str, str]] = []
+    withheld: str = ""
     note_problem: str = ""
     note_message: str = ""
     note_form_key: int = 0
@@ -67,11 +68,12 @@ class RequestDetailState(LiveUpdates, SessionState):
             detail = request_detail(actor, self.number)
         except NotAllowed:
             self.fields, self.timeline, self.emails, self.actions, self.notes = [], [], [], [], []
+            self.withheld = ""
             self._request_id, self._seen_version = 0, 0
             raise
         self._request_id, self._seen_version = detail.id, detail.version
         self.fields, self.timeline, self.emails = detail.fields, detail.timeline, detail.emails
-        self.actions, self.notes = detail.actions, detail.notes
+        self.actions, self.notes, self.withheld = detail.actions, detail.notes, detail.withheld
 
     @rx.event
     def choose(self, action: str):
