@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from immtrax_portal.settings import PROJECT_ROOT, get_settings
 
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
@@ -58,7 +60,7 @@ def serve() -> None:
         settings = get_settings()
         ensure_database_is_current(get_engine())
     except (DatabaseBehindMigrations, ValueError) as refusal:
-        sys.exit(f"Refusing to start: {refusal}")
+        sys.exit(f"Refusing to start: {_without_values(refusal)}")
     if not serving.build_is_current(settings):
         print("No front-end build for these sources and this public URL in "
               f"{serving.web_dir()}: building it first (python -m immtrax_portal.cli build).")
@@ -88,6 +90,14 @@ def serve() -> None:
         _stop_process_group(child)
     sys.exit(f"The portal stopped: {name} exited with status {status}." + (
         "" if status else " Exiting with status 1 so a supervisor restarts it."))
+
+
+def _without_values(refusal: Exception) -> str:
+    """The refusal's reasons only: pydantic's own text repeats every setting it was given
+    (``input_value={...}``), client secret and SMTP password included, so it never reaches the log."""
+    if isinstance(refusal, ValidationError):
+        return "; ".join(str(error["msg"]) for error in refusal.errors())
+    return str(refusal)
 
 
 def _prepare_operations_environment(settings) -> None:

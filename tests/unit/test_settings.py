@@ -7,7 +7,7 @@ import os
 import pytest
 from pydantic import ValidationError
 
-from immtrax_portal.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings
+from immtrax_portal.settings import DEFAULT_DATA_DIR, PROJECT_ROOT, Settings, get_settings
 
 PRODUCTION_VARIABLES = {"IMMTRAX_OIDC_ISSUER", "IMMTRAX_OIDC_CLIENT_SECRET", "IMMTRAX_PUBLIC_URL",
                         "IMMTRAX_SMTP_HOST"}
@@ -228,3 +228,20 @@ def test_the_embedded_demo_runs_in_development_and_the_log_says_why():
     settings = Settings()
     assert settings.environment == "development"
     assert "development mode (the default with the embedded demo sign-in)" in settings.mode_line
+
+
+def test_serve_refuses_bad_settings_without_repeating_the_secrets_it_was_given(monkeypatch):
+    """pydantic's own text repeats the values it was given (``input_value={...}``)."""
+    from immtrax_portal import cli
+
+    monkeypatch.setenv("IMMTRAX_ENVIRONMENT", "production")
+    monkeypatch.setenv("IMMTRAX_OIDC_CLIENT_SECRET", "s3cr3t")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(SystemExit) as refused:
+            cli.serve()
+    finally:
+        get_settings.cache_clear()
+    message = str(refused.value)
+    assert message.startswith("Refusing to start:") and "IMMTRAX_SMTP_HOST" in message
+    assert "s3cr3t" not in message
