@@ -149,8 +149,10 @@ def shape(tmp_path_factory) -> Shape:
                                      port=nginx_port, oidc_port=oidc_port, web_dir=str(WEB_DIR))
             env.update({"IMMTRAX_LISTEN_PORT": str(port), "IMMTRAX_REDIS_URL": REDIS_URL,
                         "IMMTRAX_WORKERS": "2", "IMMTRAX_TRUSTED_PROXY_HOPS": "1",
-                        # One sign-in provider for both, as Okta would be.
-                        "IMMTRAX_OIDC_ISSUER": f"http://127.0.0.1:{oidc_port}"})
+                        # One sign-in provider for both, as Okta would be. A named issuer means
+                        # production unless development is asked for (plain-http test URLs, no SMTP).
+                        "IMMTRAX_OIDC_ISSUER": f"http://127.0.0.1:{oidc_port}",
+                        "IMMTRAX_ENVIRONMENT": "development"})
             instances[name] = Instance(name, env)
         provider_env = {**instances["a"].env}
         provider_env.pop("IMMTRAX_OIDC_ISSUER")
@@ -159,7 +161,10 @@ def shape(tmp_path_factory) -> Shape:
         nginx = Nginx(tmp_path_factory.mktemp("nginx"), nginx_port, {"a": port_a, "b": port_b})
         engine = build_engine(database_url)
         try:
-            instances["a"].prepare()
+            # Migrate and load the demo world as the embedded demo would (demo data is loaded only
+            # beside the demo provider), so the people the provider offers exist.
+            subprocess.run([sys.executable, "-m", "immtrax_portal.cli", "prepare"], env=provider_env,
+                           cwd=ROOT, check=True)
             for instance in instances.values():  # a builds the front end if needed; b finds it built
                 instance.start()
             nginx.start()
