@@ -38,7 +38,11 @@ test: $(VENV)/.installed-test
 	    continue; \
 	  fi; \
 	  echo "=== The test suite on $$database ==="; \
-	  IMMTRAX_TEST_DATABASE=$$database $(BIN)/python -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS); \
+	  status=0; IMMTRAX_TEST_DATABASE=$$database $(BIN)/python -m pytest $(TEST_PARALLEL) $(PYTEST_ARGS) || status=$$?; \
+	  if [ $$status = 5 ] && [ "$$database" = postgresql ] && [ -n "$(PYTEST_ARGS)" ]; then \
+	    echo "=== Nothing of PYTEST_ARGS depends on the database: the SQLite pass ran it ==="; status=0; \
+	  fi; \
+	  [ $$status = 0 ] || exit $$status; \
 	done
 
 lint: $(VENV)/.installed-test

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 from alembic import context
 from immtrax_portal.db import build_engine
 from immtrax_portal.domain import models  # noqa: F401  (registers the tables)
+from immtrax_portal.migrations import include_object
 from immtrax_portal.settings import get_settings
 
 config = context.config
@@ -46,6 +47,7 @@ def _run_with(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,7 +6,8 @@ Run by hand against a portal started with the query counter on, sharing its data
     export IMMTRAX_DATA_DIR=/tmp/bench-data IMMTRAX_DEBUG_QUERY_COUNTER=1 \\
            IMMTRAX_PUBLIC_URL=http://localhost:3450 IMMTRAX_DEMO_OIDC_PORT=3460
     .venv/bin/python -m immtrax_portal.cli prepare && setsid .venv/bin/python -m immtrax_portal.cli serve &
-    .venv/bin/python benchmarks/live_benchmark.py --dashboards 50
+    .venv/bin/python benchmarks/live_benchmark.py                   # 1, then 50, then 100 dashboards
+    .venv/bin/python benchmarks/live_benchmark.py --dashboards 50   # one size only
 
 The changes are made from this process through the portal's own services (staff ask a question,
 the supervisor answers it, on the demo Access Deletion IMR-2026-000008), so the server's count
@@ -39,13 +40,15 @@ PAGES_PER_CONTEXT = 10
 WATCH_STATUS = """number => {
   window.__seen = {};
   const note = () => {
-    const item = document.querySelector(`li[data-number="${number}"]`);
-    const status = item && item.dataset.status;
+    // A tracker row carries its status; a question waiting on the supervisor is a "Needs you" card.
+    const item = document.querySelector(`li[data-number="${number}"][data-status]`);
+    const card = document.querySelector(`li[data-number="${number}"][data-kind]`);
+    const status = item ? item.dataset.status : (card ? "needs_info" : null);
     if (status && !(status in window.__seen)) window.__seen[status] = Date.now();
   };
   note();
-  new MutationObserver(note).observe(document.body, {subtree: true, childList: true,
-                                                     attributes: true, attributeFilter: ["data-status"]});
+  new MutationObserver(note).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                     attributeFilter: ["data-status", "data-kind"]});
 }"""
 
 
@@ -87,7 +90,7 @@ def next_change(staff, supervisor) -> str:
 
 
 def open_dashboards(browser, portal: str, count: int) -> list:
-    pages = []
+    pages: list = []
     while len(pages) < count:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         first = context.new_page()
@@ -107,58 +110,95 @@ def open_dashboards(browser, portal: str, count: int) -> list:
     return pages
 
 
+def measure_changes(portal: str, pages: list, staff, supervisor, changes: int, gap: float,
+                    idle_rate: float) -> dict:
+    """Make ``changes`` changes ``gap`` seconds apart; statements and change-to-screen per change.
+    ``idle_rate`` (statements per second with the same pages open and nothing changing: the feed's
+    polls, the pages' own session checks) is taken off to give what the changes themselves cost."""
+    before = counter(portal)
+    started = time.monotonic()
+    latencies: list[float] = []
+    for _ in range(changes):
+        changed_at = time.time()
+        status = next_change(staff, supervisor)
+        time.sleep(gap)
+        for page in pages:
+            when = page.evaluate(f"window.__seen[{json.dumps(status)}] || null")
+            latencies.append((when / 1000 - changed_at) if when else float("inf"))
+        for page in pages:  # the status comes back later in the cycle: forget it
+            page.evaluate(f"delete window.__seen[{json.dumps(status)}]")
+    elapsed = time.monotonic() - started
+    after = counter(portal)
+    statements = after["statements"] - before["statements"]
+    polls = after["feed_polls"] - before["feed_polls"]
+    return {
+        "dashboards": len(pages),
+        "changes": changes,
+        "changing_statements_per_s": statements / elapsed,
+        "statements_per_change": statements / changes,
+        # The feed's own poll (one statement, four times a second, whatever the number of pages).
+        "statements_per_change_without_polls": (statements - polls) / changes,
+        "statements_per_change_per_dashboard": statements / changes / len(pages),
+        "statements_caused_per_change": (statements - idle_rate * elapsed) / changes,
+        "feed_polls_per_s_while_changing": polls / elapsed,
+        "missed_updates": sum(1 for x in latencies if x == float("inf")),
+        "latency_median_s": statistics.median(latencies),
+        "latency_p95_s": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
+        "latency_max_s": max(latencies),
+    }
+
+
+def load_average() -> str:
+    try:
+        return " / ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--portal", default="http://localhost:3450")
-    parser.add_argument("--dashboards", type=int, default=50)
-    parser.add_argument("--idle-seconds", type=float, default=30)
+    parser.add_argument("--dashboards", type=int, default=None,
+                        help="one size only (default: the --steps 1, 50 and 100 in one run)")
+    parser.add_argument("--steps", default="1,50,100",
+                        help="open this many dashboards in turn, measuring at each")
+    parser.add_argument("--idle-seconds", type=float, default=10)
     parser.add_argument("--changes", type=int, default=10)
     parser.add_argument("--gap-seconds", type=float, default=3)
     args = parser.parse_args()
+    steps = [args.dashboards] if args.dashboards else sorted(int(x) for x in args.steps.split(","))
 
     from playwright.sync_api import sync_playwright
 
     staff = load_actor_by_email("pat.oconnor@mt.example")
     supervisor = load_actor_by_email("dana.whitfield@billingsclinic.example")
-    results: dict = {"dashboards": args.dashboards}
-    results["no_dashboards_statements_per_s"], _ = rate(args.portal, 10)
+    results: dict = {"no_dashboards_statements_per_s": rate(args.portal, args.idle_seconds)[0],
+                     "steps": []}
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        pages = open_dashboards(browser, args.portal, args.dashboards)
-        time.sleep(3)
-        idle, seen = rate(args.portal, args.idle_seconds)
-        results["idle_statements_per_s"] = idle
-        results["listeners"] = seen["feed_listeners"]
-
-        before = counter(args.portal)
-        started = time.monotonic()
-        latencies: list[float] = []
-        for _ in range(args.changes):
-            changed_at = time.time()
-            status = next_change(staff, supervisor)
-            time.sleep(args.gap_seconds)
-            for page in pages:
-                when = page.evaluate(f"window.__seen[{json.dumps(status)}] || null")
-                latencies.append((when / 1000 - changed_at) if when else float("inf"))
-            for page in pages:  # the status comes back later in the cycle: forget it
-                page.evaluate(f"delete window.__seen[{json.dumps(status)}]")
-        elapsed = time.monotonic() - started
-        after = counter(args.portal)
+        pages: list = []
+        for step in steps:
+            pages.extend(open_dashboards(browser, args.portal, step - len(pages)))
+            time.sleep(3)
+            idle, seen = rate(args.portal, args.idle_seconds)
+            result = {"idle_statements_per_s": idle, "listeners": seen["feed_listeners"],
+                      "load_average_before": load_average()}
+            result.update(measure_changes(args.portal, pages, staff, supervisor,
+                                          args.changes, args.gap_seconds, idle))
+            result["load_average_after"] = load_average()
+            results["steps"].append(result)
+            print(json.dumps(result, indent=2, default=str), flush=True)
         browser.close()
-
-    statements = after["statements"] - before["statements"]
-    results.update({
-        "changes": args.changes,
-        "changing_statements_per_s": statements / elapsed,
-        "statements_per_change": statements / args.changes,
-        "statements_per_change_per_dashboard": statements / args.changes / args.dashboards,
-        "feed_polls_per_s_while_changing": (after["feed_polls"] - before["feed_polls"]) / elapsed,
-        "missed_updates": sum(1 for x in latencies if x == float("inf")),
-        "latency_median_s": statistics.median(latencies),
-        "latency_p95_s": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
-        "latency_max_s": max(latencies),
-    })
-    print(json.dumps(results, indent=2, default=str))
+    print("\n| open dashboards | statements per change: all / without the feed's polls / caused by "
+          "the change (all minus the idle rate) | change to screen p50 / p95 / max | missed "
+          "| load average |")
+    print("|---:|---|---|---:|---|")
+    for r in results["steps"]:
+        print(f"| {r['dashboards']} | {r['statements_per_change']:.1f} / "
+              f"{r['statements_per_change_without_polls']:.1f} / "
+              f"{r['statements_caused_per_change']:.1f} "
+              f"| {r['latency_median_s']:.2f} / {r['latency_p95_s']:.2f} / {r['latency_max_s']:.2f} s "
+              f"| {r['missed_updates']} | {r['load_average_after']} |")
 
 
 def load_actor_by_email(email: str):

@@ -1,9 +1,11 @@
-"""The work the app does on its own while it runs: sending the outbox, and invitation housekeeping
-(reminders after 3 and 7 days, expiry). Both run in daemon threads beside the web server because
-their calls block (SMTP, database) and must never hold up the event loop that serves pages.
+"""The work the app does on its own while it runs: sending the outbox, and the housekeeping jobs
+(``services/housekeeping.py``: invitation reminders and expiry, agreement re-signing, scheduled
+ends of access, supervisor succession, roster reviews, inactivity, the clock's notices). Both run
+in daemon threads beside the web server because their calls block (SMTP, database) and must
+never hold up the event loop that serves pages.
 
-Several worker processes may each run these: the outbox claims every email exactly once and the
-housekeeping steps are guarded updates, so running twice sends nothing twice.
+Several worker processes may each run these: the outbox claims every email exactly once, and each
+housekeeping job runs under a database lease, once per interval whatever the number of processes.
 """
 
 from __future__ import annotations
@@ -11,30 +13,24 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from immtrax_portal.services.delivery import run_delivery_loop
-from immtrax_portal.services.reminders import run_invitation_housekeeping
+from immtrax_portal.services.housekeeping import run_due_jobs
 from immtrax_portal.settings import get_settings
 
 log = logging.getLogger(__name__)
 STOP_WAIT_SECONDS = 5
+# Each process looks for due jobs at least this often, so a job runs close to when it is due.
+HOUSEKEEPING_TICK_MAX_S = 60.0
 
 
-def repeat_until_stopped(stop: threading.Event, interval_s: float, job: Callable[[], object],
-                         name: str) -> None:
-    """Run ``job`` now and every ``interval_s`` until ``stop``; a failing run is logged, not fatal."""
-    from immtrax_portal.operations.metrics import HOUSEKEEPING_RUNS
-
-    job_label = name.lower().replace(" ", "_")
+def run_housekeeping_until_stopped(stop: threading.Event, tick_s: float) -> None:
+    """Every ``tick_s``: run the due housekeeping jobs (each once across all processes, by lease).
+    ``run_due_jobs`` never raises: a failing job is logged once and counted (housekeeping.STREAKS)."""
     while not stop.is_set():
-        try:
-            job()
-            HOUSEKEEPING_RUNS.labels(job=job_label, outcome="ok").inc()
-        except Exception:  # a database restart must not end housekeeping for the life of the process
-            HOUSEKEEPING_RUNS.labels(job=job_label, outcome="failed").inc()
-            log.exception("%s failed; trying again in %ss", name, interval_s)
-        stop.wait(interval_s)
+        run_due_jobs()
+        stop.wait(tick_s)
 
 
 @contextlib.contextmanager
@@ -45,10 +41,9 @@ def running_background_jobs() -> Iterator[list[threading.Thread]]:
     threads = [
         threading.Thread(target=run_delivery_loop, args=(stop, settings.mail_delivery_interval_seconds),
                          name="mail-delivery", daemon=True),
-        threading.Thread(target=repeat_until_stopped,
-                         args=(stop, settings.housekeeping_interval_seconds, run_invitation_housekeeping,
-                               "Invitation housekeeping"),
-                         name="invitation-housekeeping", daemon=True),
+        threading.Thread(target=run_housekeeping_until_stopped,
+                         args=(stop, min(settings.housekeeping_interval_seconds, HOUSEKEEPING_TICK_MAX_S)),
+                         name="housekeeping", daemon=True),
     ]
     if settings.background_jobs:
         for thread in threads:

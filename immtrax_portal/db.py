@@ -1,12 +1,16 @@
 """Engine and session scope. SQLite runs with WAL and foreign keys on.
 
-A SQLite file is opened afresh for every unit of work (no pool): opening costs well under a
-millisecond, and it means a database file that was moved, replaced or restored from a backup is
-seen at once, instead of the app writing on through pooled handles to a file nobody reads any more.
+A SQLite file is opened once per pooled connection, its pragmas set then (the 'connect' event),
+not for every unit of work: opening and the four pragmas cost more than most of the portal's
+queries. A pooled handle would go on writing to a database file that was moved, replaced or
+restored from a backup (it holds the old file open), so every checkout first compares the file
+behind the handle with the file at the path (device and inode, one ``stat``); a handle to
+another file, or to none, is thrown away and a fresh one opened, so the change is seen at once.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -15,10 +19,16 @@ from pathlib import Path
 import sqlalchemy.exc as sa_exc
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 
 from immtrax_portal.settings import get_settings
+
+# A SQLite file's pool: enough handles for every worker thread of the events (``ui/state/guard.py``
+# sizes those by the pool settings) and the background work beside them. SQLite has no server
+# whose connections are counted, so this is not part of the PostgreSQL connection budget.
+SQLITE_POOL_SIZE = 10
+SQLITE_MAX_OVERFLOW = 20
 
 
 def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -30,16 +40,42 @@ def _enable_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def _watch_the_file(engine: Engine, path: str) -> None:
+    """Pooled SQLite handles only while the file at ``path`` is still the one they opened."""
+
+    def remember(_dbapi_connection, record) -> None:
+        record.info["sqlite_file"] = _file_identity(path)
+
+    def check(_dbapi_connection, record, _proxy) -> None:
+        opened = record.info.get("sqlite_file")
+        if opened is None or opened != _file_identity(path):
+            raise sa_exc.DisconnectionError("the SQLite file was moved or replaced")  # pool reopens
+
+    event.listen(engine, "connect", remember)
+    event.listen(engine, "checkout", check)
+
+
 def build_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets its pragmas and its data folder created."""
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         file_based = bool(parsed.database) and parsed.database != ":memory:"
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
-                               **({"poolclass": NullPool} if file_based else {}))
+        if file_based:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        pool = ({"poolclass": QueuePool, "pool_size": SQLITE_POOL_SIZE,
+                 "max_overflow": SQLITE_MAX_OVERFLOW} if file_based else {})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **pool)
         event.listen(engine, "connect", _enable_sqlite_pragmas)
+        if file_based:
+            _watch_the_file(engine, str(Path(parsed.database).resolve()))
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
@@ -57,6 +93,11 @@ def get_engine() -> Engine:
         from immtrax_portal import query_counter
 
         query_counter.install(engine)
+    if get_settings().debug_slow_database_person_id is not None:
+        from immtrax_portal import slow_database
+
+        slow_database.install(engine, get_settings().debug_slow_database_person_id,
+                              get_settings().debug_slow_database_seconds)
     return engine
 
 

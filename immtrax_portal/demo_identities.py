@@ -40,3 +40,12 @@ DEMO_IDENTITIES: tuple[DemoIdentity, ...] = (
         "Program staff with the admin flag",
     ),
 )
+
+
+INVITEE_SUBJECT_PREFIX = "demo-invitee-"
+
+
+def invitee_subject(person_id: int) -> str:
+    """The demo sign-in subject of a person invited in the demo (anyone a supervisor invites while
+    trying the portal): the demo provider signs them in as this, the portal links it by email."""
+    return f"{INVITEE_SUBJECT_PREFIX}{int(person_id)}"

@@ -23,31 +23,46 @@ from immtrax_portal.ui import (
 from immtrax_portal.ui.errors import show_generic_error
 from immtrax_portal.ui.event_text import NulStrippingMiddleware
 from immtrax_portal.ui.inbound import install_inbound_limits, log_frontend_error
+from immtrax_portal.ui.pages.access_over_time import access_ends_page, succession_page
 from immtrax_portal.ui.pages.agreement import agreement_page
 from immtrax_portal.ui.pages.agreement_versions import agreement_versions_page
+from immtrax_portal.ui.pages.backups import backups_page, staff_backups_page
+from immtrax_portal.ui.pages.batch import batch_page, open_batch
+from immtrax_portal.ui.pages.clock_targets import clock_targets_page
 from immtrax_portal.ui.pages.dashboard import dashboard_page, not_allowed_page
+from immtrax_portal.ui.pages.inactivity_import import inactivity_import_page
 from immtrax_portal.ui.pages.landing import landing_page
 from immtrax_portal.ui.pages.mailbox import mailbox_page
 from immtrax_portal.ui.pages.org_import import org_import_page
 from immtrax_portal.ui.pages.organizations import organization_page, organizations_page
+from immtrax_portal.ui.pages.renewal import renewal_page
 from immtrax_portal.ui.pages.request_detail import request_detail_page
+from immtrax_portal.ui.pages.reviews import reviews_page
 from immtrax_portal.ui.pages.sign_in import sign_in_page
 from immtrax_portal.ui.pages.signed_agreement import signed_agreement_page
 from immtrax_portal.ui.pages.staff_metrics import staff_metrics_page
 from immtrax_portal.ui.pages.staff_queue import staff_queue_page
+from immtrax_portal.ui.pages.staff_reviews import staff_reviews_page
 from immtrax_portal.ui.pages.staff_roles import staff_roles_page
 from immtrax_portal.ui.pages.wizard import open_wizard, wizard_page
+from immtrax_portal.ui.state.access_over_time import AccessEndsState, LifecyclePanelState, SuccessionState
 from immtrax_portal.ui.state.agreement import AgreementState
 from immtrax_portal.ui.state.agreement_versions import AgreementVersionsState
+from immtrax_portal.ui.state.backups import BackupsState, StaffBackupsState
+from immtrax_portal.ui.state.clock_targets import ClockTargetsState
 from immtrax_portal.ui.state.dashboard import DashboardState
+from immtrax_portal.ui.state.inactivity_import import InactivityImportState
 from immtrax_portal.ui.state.mailbox import MailboxState
 from immtrax_portal.ui.state.org_import import OrgImportState
 from immtrax_portal.ui.state.organizations import OrganizationsState, OrganizationState
+from immtrax_portal.ui.state.renewal import RenewalState
 from immtrax_portal.ui.state.request_detail import RequestDetailState
+from immtrax_portal.ui.state.reviews import ReviewsState
 from immtrax_portal.ui.state.session import SessionState, SignInPageState
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState
 from immtrax_portal.ui.state.staff_metrics import StaffMetricsState
 from immtrax_portal.ui.state.staff_queue import StaffQueueState
+from immtrax_portal.ui.state.staff_reviews import StaffReviewsState
 from immtrax_portal.ui.state.staff_roles import StaffRolesState
 from immtrax_portal.ui.state_loss import StateLossMiddleware
 from immtrax_portal.ui.tab_owner import TabOwnerMiddleware
@@ -105,7 +120,7 @@ app.add_page(landing_page, route=routes.HOME, title="imMTrax Access Portal",
              description="Request, change or remove access to imMTrax, Montana's immunization "
                          "information system.", on_load=SessionState.load_identity)
 app.add_page(dashboard_page, route=routes.DASHBOARD, title="Dashboard | imMTrax Access Portal",
-             on_load=DashboardState.load)
+             on_load=[DashboardState.load, LifecyclePanelState.load])
 app.add_page(sign_in_page, route=routes.SIGN_IN_PAGE, title="Sign in | imMTrax Access Portal",
              on_load=SignInPageState.load)
 app.add_page(staff_roles_page, route=routes.ADMIN_STAFF, title="Program staff | imMTrax Access Portal",
@@ -116,6 +131,12 @@ app.add_page(not_allowed_page, route=routes.NOT_ALLOWED, title="Not allowed | im
              on_load=SessionState.load_identity)
 app.add_page(wizard_page, route=routes.WIZARD, title="New request | imMTrax Access Portal",
              on_load=open_wizard)
+app.add_page(batch_page, route=routes.BATCH, title="Several people | imMTrax Access Portal",
+             on_load=open_batch)
+app.add_page(backups_page, route=routes.BACKUPS, title="Backups | imMTrax Access Portal",
+             on_load=BackupsState.load)
+app.add_page(staff_backups_page, route=routes.STAFF_BACKUPS,
+             title="Your backup while away | imMTrax Access Portal", on_load=StaffBackupsState.load)
 app.add_page(agreement_page, route=f"{routes.AGREEMENT}/[invite]",
              title="User Agreement | imMTrax Access Portal", on_load=AgreementState.load,
              # The address carries the invitation token: never send it to another site.
@@ -134,5 +155,20 @@ app.add_page(staff_queue_page, route=routes.STAFF_QUEUE, title="Request queue | 
              on_load=StaffQueueState.load)
 app.add_page(staff_metrics_page, route=routes.STAFF_METRICS, title="Queue metrics | imMTrax Access Portal",
              on_load=StaffMetricsState.load)
+app.add_page(clock_targets_page, route=routes.STAFF_TARGETS, title="Targets | imMTrax Access Portal",
+             on_load=ClockTargetsState.load)
+app.add_page(renewal_page, route=f"{routes.RENEWAL}/[renewal]",
+             title="Sign the User Agreement again | imMTrax Access Portal", on_load=RenewalState.load,
+             meta=[{"name": "referrer", "content": "no-referrer"}])
+app.add_page(access_ends_page, route=routes.STAFF_ACCESS_ENDS,
+             title="Upcoming removals | imMTrax Access Portal", on_load=AccessEndsState.load)
+app.add_page(succession_page, route=routes.STAFF_SUCCESSION,
+             title="Supervisor succession | imMTrax Access Portal", on_load=SuccessionState.load)
 app.add_page(agreement_versions_page, route=routes.STAFF_AGREEMENTS,
              title="User Agreement versions | imMTrax Access Portal", on_load=AgreementVersionsState.load)
+app.add_page(reviews_page, route=routes.REVIEWS, title="Roster review | imMTrax Access Portal",
+             on_load=ReviewsState.load)
+app.add_page(staff_reviews_page, route=routes.STAFF_REVIEWS, title="Roster reviews | imMTrax Access Portal",
+             on_load=StaffReviewsState.load)
+app.add_page(inactivity_import_page, route=routes.STAFF_INACTIVITY,
+             title="Inactivity report | imMTrax Access Portal", on_load=InactivityImportState.load)

@@ -26,6 +26,19 @@ def alembic_config(database_url: str | None = None) -> Config:
     return config
 
 
+# Search structures the migrations build that no model describes (0008_search_indexes): SQLite's
+# FTS5 table with its shadow tables, and PostgreSQL's trigram indexes. Schema comparisons skip them.
+SEARCH_TABLE_PREFIX = "person_search"
+TRIGRAM_INDEXES = frozenset({"ix_person_email_trgm", "ix_person_full_name_trgm"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """For alembic's comparisons: everything but the search structures above."""
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE_PREFIX):
+        return False
+    return not (type_ == "index" and name in TRIGRAM_INDEXES)
+
+
 def upgrade_to_head(database_url: str | None = None) -> None:
     command.upgrade(alembic_config(database_url), "head")
 

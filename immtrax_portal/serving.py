@@ -15,9 +15,11 @@ the same Content-Security-Policy hashes.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from importlib.metadata import version
@@ -58,8 +60,15 @@ def public_origin(settings: Settings) -> str:
 def source_fingerprint(settings: Settings) -> str:
     """SHA-256 over the build's inputs, the Reflex version, the public origin and the settings the
     pages show."""
+    both = f"{public_origin(settings)}\n{sources_fingerprint(settings)}\n"
+    return hashlib.sha256(both.encode()).hexdigest()
+
+
+def sources_fingerprint(settings: Settings) -> str:
+    """The same without the public origin: builds with equal ones differ only in the origin their
+    bundle's environment module names (``rebase_build``)."""
     shown = json.dumps({name: getattr(settings, name) for name in BUILD_SETTINGS}, sort_keys=True)
-    digest = hashlib.sha256(f"reflex {version('reflex')}\n{public_origin(settings)}\n{shown}\n".encode())
+    digest = hashlib.sha256(f"reflex {version('reflex')}\n{shown}\n".encode())
     files = sorted({path for pattern in BUILD_INPUTS for path in PROJECT_ROOT.glob(pattern)
                     if path.is_file() and "__pycache__" not in path.parts})
     for path in files:
@@ -99,9 +108,60 @@ def build_front_end(settings: Settings) -> None:
     (web_dir() / BUILD_STAMP).unlink(missing_ok=True)
     subprocess.run([sys.executable, "-m", "immtrax_portal.serving", "export"],  # noqa: S603 - fixed argv
                    cwd=PROJECT_ROOT, env=env, check=True)
-    stamp = {"fingerprint": source_fingerprint(settings), "public_origin": public_origin(settings),
-             "reflex": version("reflex")}
-    (web_dir() / BUILD_STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+    _stamp(web_dir(), settings)
+
+
+def _stamp(folder: Path, settings: Settings) -> None:
+    stamp = {"fingerprint": source_fingerprint(settings), "sources": sources_fingerprint(settings),
+             "public_origin": public_origin(settings), "reflex": version("reflex")}
+    (folder / BUILD_STAMP).write_text(json.dumps(stamp, indent=2) + "\n")
+
+
+def stamp_of(folder: Path) -> dict[str, str]:
+    """What a web folder's build was built from ({} when it has no readable stamp)."""
+    try:
+        stamp = json.loads((folder / BUILD_STAMP).read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) else {}
+
+
+# The installed packages stay with the folder that installed them: a copy without node_modules must
+# not carry Reflex's note that they are installed, so that its next build installs them.
+NOT_COPIED = ("node_modules", "reflex.install_frontend_packages.cached", BUILD_STAMP)
+# What names the backend's addresses: Reflex's env.json and the bundle's module compiled from it, in
+# the client build (plain and pre-compressed, which is what browsers are sent) and the server build.
+ORIGIN_FILES = ("env.json", "build/*/assets/reflex-env-*.js", "build/*/assets/reflex-env-*.js.gz")
+
+
+def rebase_build(donor: Path, settings: Settings) -> bool:
+    """Copy ``donor``'s build into ``web_dir()`` for ``settings.public_url`` instead of building
+    again (tens of seconds): allowed only when the donor was built from the same sources for an
+    origin of the same scheme, since then the builds differ only in the files that name the origin
+    (``ORIGIN_FILES``). Returns False, changing nothing, when the donor does not qualify."""
+    stamp, target = stamp_of(donor), web_dir()
+    old, new = urlsplit(stamp.get("public_origin", "")), urlsplit(public_origin(settings))
+    if stamp.get("sources") != sources_fingerprint(settings) or old.scheme != new.scheme or not old.netloc:
+        return False
+    if donor.resolve() == target.resolve() or not (built_pages_dir(donor) / "index.html").is_file():
+        return False
+    (target / BUILD_STAMP).unlink(missing_ok=True)
+    shutil.rmtree(built_pages_dir(target).parent, ignore_errors=True)
+    shutil.copytree(donor, target, ignore=shutil.ignore_patterns(*NOT_COPIED), dirs_exist_ok=True)
+    before, after = f"//{old.netloc}/".encode(), f"//{new.netloc}/".encode()
+    for pattern in ORIGIN_FILES:
+        for path in target.glob(pattern):
+            _replace_in(path, before, after)
+    _stamp(target, settings)
+    return True
+
+
+def _replace_in(path: Path, before: bytes, after: bytes) -> None:
+    if path.suffix == ".gz":
+        text = gzip.decompress(path.read_bytes()).replace(before, after)
+        path.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))
+    else:
+        path.write_bytes(path.read_bytes().replace(before, after))
 
 
 def granian_command(settings: Settings) -> list[str]:

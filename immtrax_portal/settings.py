@@ -48,9 +48,25 @@ class Settings(BaseSettings):
     invitation_lifetime_days: int = Field(default=14, ge=1, le=90)
     invitation_reminder_days: list[int] = Field(default_factory=lambda: [3, 7])
 
-    # Sessions.
-    session_idle_minutes: int = Field(default=30, ge=1)
+    # Roster reviews (services/reviews.py): how often each level is reviewed, the window, the
+    # reminders before its end, and the grace after it before an Access Deletion is opened. These
+    # are the defaults: once staff save a schedule on /staff/reviews, it applies instead
+    # (services/review_schedule.py, whose form keeps to these bounds).
+    review_every_months_vaccine_management: int = Field(default=3, ge=1, le=36)
+    review_every_months_other_levels: int = Field(default=12, ge=1, le=36)
+    review_window_days: int = Field(default=14, ge=1, le=90)
+    review_reminder_days_before_end: list[int] = Field(default_factory=lambda: [7, 2])
+    review_grace_days: int = Field(default=7, ge=0, le=90)
+    # Inactivity from the registry's report (services/inactivity.py): idle this many days is shown
+    # to supervisors to confirm or remove; idle this many days opens an Access Deletion.
+    idle_confirm_days: int = Field(default=60, ge=1, le=3650)
+    idle_deletion_days: int = Field(default=90, ge=1, le=3650)
+
+    # Sessions. Idle minutes may be a fraction (tests make the timeout short); the warning dialog
+    # opens this many seconds before the idle timeout (at least two minutes by default, WCAG 2.2.1).
+    session_idle_minutes: float = Field(default=30, gt=0, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1)
+    session_warning_seconds: int = Field(default=120, ge=5, le=3600)
 
     # OpenID Connect. With no issuer, the embedded demo provider runs on loopback.
     oidc_issuer: str | None = None
@@ -77,6 +93,18 @@ class Settings(BaseSettings):
     background_jobs: bool = True
     mail_delivery_interval_seconds: float = Field(default=2, gt=0, le=300)
     housekeeping_interval_seconds: float = Field(default=300, gt=0, le=86_400)
+    # How long one housekeeping run may hold its job's lease; a process that dies mid-run frees
+    # the job for another process after this long (services/job_leases.py).
+    job_lease_seconds: float = Field(default=600, ge=1, le=86_400)
+
+    # Access over time (issue 16). The User Agreement is signed again every this many months;
+    # reminders go this many days before it lapses (to the person, copied to their supervisors).
+    agreement_renewal_months: int = Field(default=12, ge=1, le=60)
+    agreement_renewal_reminder_days: list[int] = Field(default_factory=lambda: [30, 7, 1])
+    # Time-limited access: the supervisor is reminded this many days before the end date, and
+    # "Extend" moves the end date this many days on (from the current end date).
+    access_end_reminder_days: list[int] = Field(default_factory=lambda: [14, 1])
+    access_extension_days: int = Field(default=90, ge=1, le=365)
 
     # Client IPs: how many reverse proxies in front of the app append to X-Forwarded-For.
     trusted_proxy_hops: int = Field(default=0, ge=0, le=5)
@@ -110,6 +138,10 @@ class Settings(BaseSettings):
 
     # Benchmarking only: count SQL statements and serve them at /debug/query-count.
     debug_query_counter: bool = False
+    # Testing only (immtrax_portal/slow_database.py): every SQL statement sent while handling an
+    # event of this person waits this long, as if the database were slow for that one tab.
+    debug_slow_database_person_id: int | None = None
+    debug_slow_database_seconds: float = Field(default=0.0, ge=0, le=10)
     # Rate limits (services/rate_limits.py): at most this many per fixed window, counted in the
     # database so every worker process shares the count. 0 turns one limit off.
     rate_limit_window_minutes: int = Field(default=15, ge=1, le=1440)
@@ -179,6 +211,8 @@ class Settings(BaseSettings):
                 problems.append("IMMTRAX_METRICS_TOKEN must be at least 24 characters")
             if self.debug_query_counter:
                 problems.append("IMMTRAX_DEBUG_QUERY_COUNTER is for benchmarks, not production")
+            if self.debug_slow_database_person_id is not None:
+                problems.append("IMMTRAX_DEBUG_SLOW_DATABASE_PERSON_ID is for tests, not production")
             if problems:
                 why = ("" if self._environment_chosen_by == "IMMTRAX_ENVIRONMENT" else
                        " (production is the default with a real IMMTRAX_OIDC_ISSUER; a test installation "
@@ -190,6 +224,10 @@ class Settings(BaseSettings):
     def _refuse_unsafe_serving_shapes(self) -> Settings:
         """Shapes that start but then fail people: refused at start-up in every environment."""
         problems = []
+        if self.session_warning_seconds >= self.session_idle_seconds:
+            problems.append(f"IMMTRAX_SESSION_WARNING_SECONDS={self.session_warning_seconds} must be shorter "
+                            f"than the idle timeout ({self.session_idle_seconds:g} s): the warning would "
+                            "open at once")
         if self.worker_count > 1 and not self.redis_url:
             problems.append(f"IMMTRAX_WORKERS={self.worker_count} needs IMMTRAX_REDIS_URL: without Redis "
                             "each worker keeps its own tabs' state, and a tab that reconnects to another "
@@ -211,6 +249,10 @@ class Settings(BaseSettings):
         if self.workers is not None:
             return self.workers
         return min(os.cpu_count() or 1, 4) if self.redis_url else 1
+
+    @property
+    def session_idle_seconds(self) -> float:
+        return self.session_idle_minutes * 60
 
     @property
     def database_connections_at_most(self) -> int:

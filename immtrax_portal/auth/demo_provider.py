@@ -14,8 +14,10 @@ templates are self-contained, with no stylesheet from a CDN, so the page works o
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import os
+from collections.abc import Callable
 
 import flask
 import jinja2
@@ -23,7 +25,8 @@ import werkzeug.serving
 from oidc_provider_mock import User
 from oidc_provider_mock import app as mock_provider_app
 
-from immtrax_portal.demo_identities import DEMO_IDENTITIES, DemoIdentity
+from immtrax_portal.auth.demo_invitees import PendingInvitee, pending_invitee, pending_invitees
+from immtrax_portal.demo_identities import DEMO_IDENTITIES, INVITEE_SUBJECT_PREFIX, DemoIdentity
 from immtrax_portal.log_redaction import install_log_redaction
 from immtrax_portal.settings import get_settings
 
@@ -33,6 +36,7 @@ color:#1b2733;line-height:1.45}
 main{max-width:40rem;margin:2rem auto;padding:1.5rem 2rem;background:#fff;border-radius:8px;
 box-shadow:0 1px 4px rgba(0,0,0,.12)}
 h1{font-size:1.4rem;margin:.2rem 0 .6rem}
+h2{font-size:1.1rem;margin:1.5rem 0 .3rem}
 .badge{display:inline-block;background:#ffe8a3;color:#5c4400;border-radius:4px;padding:.1rem .5rem;
 font-size:.8rem;font-weight:600}
 .identities{display:grid;gap:.6rem;margin:1rem 0}
@@ -73,6 +77,23 @@ Portal as them.</p>
   </button>
 {% endfor %}
 </form>
+{% if pending_invitees %}
+<h2>Demo only: people with a pending invitation</h2>
+<p>Someone a supervisor invited in this demo can sign in here too, to sign the User Agreement as
+them. A real installation signs them in with their own Okta account; this list exists only in the
+embedded demo.</p>
+<form method="post" class="identities" aria-label="Demo only: people with a pending invitation"
+      data-testid="pending-invitees">
+{% for invitee in pending_invitees %}
+  <button type="submit" name="sub" value="{{ invitee.subject }}"
+          data-testid="invitee-{{ invitee.email }}">
+    <span class="name">{{ invitee.first_name }} {{ invitee.last_name }}</span>
+    <span class="email">{{ invitee.email }}</span>
+    <span class="description">Invited to {{ invitee.organization }} ({{ invitee.request_number }})</span>
+  </button>
+{% endfor %}
+</form>
+{% endif %}
 <form method="post">
   <button type="submit" name="action" value="deny" class="cancel">Cancel sign-in</button>
 </form>
@@ -110,12 +131,35 @@ def user_for(identity: DemoIdentity) -> User:
     })
 
 
-def install_identity_picker(app: flask.Flask, identities: tuple[DemoIdentity, ...]) -> None:
+def install_identity_picker(app: flask.Flask, identities: tuple[DemoIdentity, ...],
+                            invitees: Callable[[], list[PendingInvitee]] = pending_invitees) -> None:
     """Replace the mock's free-text "sub" box with one button per identity (ours win, the
-    package's templates still serve every other page)."""
+    package's templates still serve every other page), and, in the embedded demo only, one per
+    person with a pending invitation (``auth.demo_invitees``)."""
     app.jinja_loader = jinja2.ChoiceLoader([jinja2.DictLoader(TEMPLATE_OVERRIDES),
                                             app.jinja_loader])
-    app.context_processor(lambda: {"demo_identities": identities})
+    app.context_processor(lambda: {"demo_identities": identities,
+                                   "pending_invitees": invitees() if flask.request.method == "GET" else []})
+    _admit_pending_invitees(app)
+
+
+def _admit_pending_invitees(app: flask.Flask) -> None:
+    """A chosen invitee is signed in with their invited, verified email; a made-up invitee subject
+    (or any, outside the embedded demo) is refused instead of becoming an account without one."""
+    endpoint = "oidc-provider-mock.authorize"
+    authorize = app.view_functions[endpoint]
+
+    @functools.wraps(authorize)
+    def authorize_with_invitees(*args, **kwargs):
+        subject = flask.request.form.get("sub", "") if flask.request.method == "POST" else ""
+        if subject.startswith(INVITEE_SUBJECT_PREFIX):
+            invitee = pending_invitee(subject)
+            if invitee is None:
+                flask.abort(403, "That person has no pending invitation in this demo.")
+            flask.g.oidc_provider_mock_storage.store_user(User(sub=invitee.subject, claims=invitee.claims))
+        return authorize(*args, **kwargs)
+
+    app.view_functions[endpoint] = authorize_with_invitees
 
 
 def build_demo_provider_app(

@@ -123,23 +123,27 @@ a.button,button{display:inline-block;background:#1d4f91;color:#fff;border:0;bord
 padding:.7rem 1.2rem;font-size:1rem;text-decoration:none;cursor:pointer}
 a{color:#1d4f91}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem 1.25rem;align-items:center;margin:1.25rem 0}
-.contact{margin-top:2rem;font-size:.95rem;color:#44525f}
+footer{max-width:36rem;margin:0 auto 2rem;padding:0 2rem}
+.contact{font-size:.95rem;color:#44525f}
 @media (max-width:40rem){main{margin:0;border-radius:0;min-height:100vh;padding:1.25rem}}
 """
 
 
 def _page(title: str, body: str, *, status: int = 200, headers: dict | None = None) -> HTMLResponse:
     settings = get_settings()
+    # The same help line, in the same place (the footer, after the main content), as every page
+    # of the portal (WCAG 3.2.6).
     contact = (
-        f'<p class="contact">Need help? Call the {escape(settings.program_name)} at '
-        f'<a href="tel:{escape(settings.program_phone)}">{escape(settings.program_phone)}</a>, '
-        f"{escape(settings.program_hours)}.</p>"
+        f'<footer><p class="contact" id="help-line">Need help? Call the '
+        f"<strong>{escape(settings.program_name)}</strong> at "
+        f'<a href="{escape(routes.phone_href(settings.program_phone))}">'
+        f"{escape(settings.program_phone)}</a>, {escape(settings.program_hours)}.</p></footer>"
     )
     document = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} – imMTrax Access Portal</title><style>{_STYLE}</style></head>"
-        f"<body><main><h1>{escape(title)}</h1>{body}{contact}</main></body></html>"
+        f"<body><main><h1>{escape(title)}</h1>{body}</main>{contact}</body></html>"
     )
     return HTMLResponse(document, status_code=status, headers={**NO_STORE_HEADERS, **(headers or {})})
 

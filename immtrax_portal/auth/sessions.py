@@ -31,12 +31,21 @@ from immtrax_portal.domain.models import (
     WebSession,
     utcnow,
 )
+from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.domain.person_names import NAME_MAX, tidy_name
 from immtrax_portal.services import audit
+from immtrax_portal.services.actors import actor_for
 from immtrax_portal.settings import Settings, get_settings
 
 SIGN_IN_TRANSACTION_LIFETIME = timedelta(minutes=10)
-# last_seen_at is written at most this often: reads stay reads, idle timeout stays minute-exact.
+# last_seen_at is written at most this often: reads stay reads, idle timeout stays minute-exact
+# (with a short idle timeout, a tenth of it).
 LAST_SEEN_WRITE_INTERVAL = timedelta(minutes=1)
+
+
+def last_seen_write_interval(settings: Settings | None = None) -> timedelta:
+    settings = settings or get_settings()
+    return min(LAST_SEEN_WRITE_INTERVAL, timedelta(seconds=settings.session_idle_seconds / 10))
 # Sign-in attempts (their return path can be an invitation link) are deleted once they can no
 # longer be used: abandoned ones when the next sign-in starts after their lifetime.
 SIGN_IN_TRANSACTION_RETENTION = SIGN_IN_TRANSACTION_LIFETIME
@@ -138,12 +147,12 @@ def claim_sign_in_transaction(raw_id: str | None) -> SignInTransaction:
 
 
 def _names_from_claims(claims: dict, email: str) -> tuple[str, str]:
-    first = str(claims.get("given_name") or "").strip()
-    last = str(claims.get("family_name") or "").strip()
+    first = tidy_name(str(claims.get("given_name") or ""))
+    last = tidy_name(str(claims.get("family_name") or ""))
     if not (first or last):
-        full = str(claims.get("name") or "").strip()
+        full = tidy_name(str(claims.get("name") or ""))
         first, _, last = full.partition(" ") if full else (email.split("@")[0], "", "")
-    return first[:100], last[:100]
+    return first[:NAME_MAX], last[:NAME_MAX]
 
 
 def _person_for_claims(db: Session, claims: dict) -> tuple[Person, str]:
@@ -238,10 +247,14 @@ def record_sign_in_denied(error: SignInError, *, ip_address: str) -> None:
 def _is_live(web_session: WebSession, now: datetime, settings: Settings) -> bool:
     if web_session.revoked_at is not None:
         return False
+    return now < _session_end(web_session, settings)
+
+
+def _session_end(web_session: WebSession, settings: Settings) -> datetime:
+    """When the session ends if nothing happens: idle timeout or absolute lifetime, the earlier."""
     absolute_end = min(web_session.expires_at,
                        web_session.created_at + timedelta(hours=settings.session_absolute_hours))
-    idle_end = web_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes)
-    return now < absolute_end and now < idle_end
+    return min(absolute_end, web_session.last_seen_at + timedelta(minutes=settings.session_idle_minutes))
 
 
 def _live_session(db: Session, raw_id: str | None, now: datetime) -> WebSession | None:
@@ -268,7 +281,7 @@ def person_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
         web_session = _live_session(db, raw_id, now)
         if web_session is None:
             return None
-        if touch and now - web_session.last_seen_at >= LAST_SEEN_WRITE_INTERVAL:
+        if touch and now - web_session.last_seen_at >= last_seen_write_interval():
             db.exec(sa.update(WebSession)
                     .where(WebSession.id_hash == web_session.id_hash,
                            WebSession.revoked_at.is_(None))
@@ -277,6 +290,98 @@ def person_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
         if person is not None:
             db.expunge(person)
         return person
+
+
+def session_hash_from_cookie_header(cookie_header: str | None) -> str | None:
+    """The stored form (sha256) of the session id in a raw Cookie header, or None without one:
+    what ``people_for_session_hashes`` looks up."""
+    raw_id = cookie_value(cookie_header, session_cookie_name())
+    return hash_of(raw_id) if raw_id else None
+
+
+def people_for_session_hashes(id_hashes: frozenset[str]) -> dict[str, Person]:
+    """The signed-in Person of each live session among ``id_hashes`` (one statement for them all;
+    a session that is unknown, signed out, idle too long or past its lifetime is left out). Only
+    reads: asking is no activity. The People come back detached."""
+    if not id_hashes:
+        return {}
+    now, settings = utcnow(), get_settings()
+    with session_scope() as db:
+        rows = db.exec(select(WebSession, Person)
+                       .join(Person, Person.id == WebSession.person_id)
+                       .where(WebSession.id_hash.in_(sorted(id_hashes)))).all()  # type: ignore[attr-defined]
+        found = {web_session.id_hash: person for web_session, person in rows
+                 if _is_live(web_session, now, settings)}
+        db.expunge_all()   # detached: several sessions may share one Person
+        return found
+@dataclass(frozen=True)
+class Caller:
+    """Who a Cookie header signs in, as one event needs it: the live session (its cookie's hash),
+    the Person (detached) and their roles as the database has them now."""
+
+    session_hash: str
+    person: Person
+    actor: Actor
+
+
+def caller_from_cookie_header(cookie_header: str | None, *, touch: bool = True) -> Caller | None:
+    """``person_from_cookie_header`` and ``actor_for`` in one unit of work (three statements, and
+    the last-seen write at most once a minute when ``touch``): the caller of one event."""
+    raw_id = cookie_value(cookie_header, session_cookie_name())
+    if not raw_id:
+        return None
+    now = utcnow()
+    id_hash = hash_of(raw_id)
+    settings = get_settings()
+    with session_scope() as db:
+        found = db.exec(select(WebSession, Person).join(Person, Person.id == WebSession.person_id)
+                        .where(WebSession.id_hash == id_hash)).first()
+        if found is None or not _is_live(found[0], now, settings):
+            return None
+        web_session, person = found
+        if touch and now - web_session.last_seen_at >= last_seen_write_interval(settings):
+            db.exec(sa.update(WebSession)
+                    .where(WebSession.id_hash == id_hash, WebSession.revoked_at.is_(None))
+                    .values(last_seen_at=now))
+        actor = actor_for(db, person)
+        db.expunge(person)
+        return Caller(session_hash=id_hash, person=person, actor=actor)
+
+
+def seconds_left(cookie_header: str | None) -> float | None:
+    """How long the session of this Cookie header lasts if nothing happens (seconds), or None when
+    there is no live session. Only reads: asking is no activity (the timeout warning asks)."""
+    raw_id = cookie_value(cookie_header, session_cookie_name())
+    if not raw_id:
+        return None
+    now = utcnow()
+    with session_scope() as db:
+        web_session = _live_session(db, raw_id, now)
+        if web_session is None:
+            return None
+        return (_session_end(web_session, get_settings()) - now).total_seconds()
+
+
+def extend_session(cookie_header: str | None, *, ip_address: str = "") -> float | None:
+    """"Stay signed in": the idle timeout starts again from now (the absolute lifetime stays), and
+    the extension is audited. Returns the seconds now left, or None when no session was live."""
+    raw_id = cookie_value(cookie_header, session_cookie_name())
+    if not raw_id:
+        return None
+    now = utcnow()
+    with session_scope() as db:
+        web_session = _live_session(db, raw_id, now)
+        if web_session is None:
+            return None
+        db.exec(sa.update(WebSession)
+                .where(WebSession.id_hash == web_session.id_hash, WebSession.revoked_at.is_(None))
+                .values(last_seen_at=now))
+        web_session.last_seen_at = now
+        person = db.get(Person, web_session.person_id)
+        audit.record(db, action="session_extended", actor_id=web_session.person_id,
+                     actor_role=role_of(db, person) if person else Role.ANONYMOUS,
+                     target_type="person", target_id=web_session.person_id, source_ip=ip_address)
+        return (_session_end(web_session, get_settings()) - now).total_seconds()
 
 
 def _revoke(db: Session, id_hash: str, now: datetime) -> None:

@@ -51,11 +51,58 @@ class AuditAction(StrEnum):
     # The wizard asked the registry about a typed email (who asked about whom; not a change).
     WIZARD_REGISTRY_LOOKUP = "wizard.registry_lookup"
     QUEUE_EXPORTED = "queue_exported"
+    # A member of staff took on a request, or gave it to a colleague (the owned queue).
+    ASSIGN_OWNER = "assign_owner"
+    # Staff set the program's target for a request type; the clock told someone (half, three
+    # quarters, breach).
+    SET_CLOCK_TARGET = "set_clock_target"
+    CLOCK_NOTICE = "clock_notice"
+    # A backup while away was named, or ended early (who for whom, which days: in the details).
+    DELEGATION_CREATE = "delegation_create"
+    DELEGATION_END = "delegation_end"
+    # The several-people form asked the registry about its rows' emails (one row per check).
+    BATCH_REGISTRY_LOOKUP = "batch.registry_lookup"
+    # One submission of the several-people form: the requests it made are in the details.
+    BATCH_SUBMIT = "batch_submit"
+    # Roster reviews (services/reviews.py): the system's moves name the rule that caused them.
+    REVIEW_STARTED = "review_started"
+    REVIEW_REMINDER = "review_reminder"
+    REVIEW_CONFIRMED = "review_confirmed"
+    REVIEW_OVERDUE = "review_overdue"
+    REVIEW_CLOSED = "review_closed"
+    REVIEW_AUTO_DELETION = "review_auto_deletion"
+    # Staff set the reviews' schedule (every value before and after: in the details).
+    SET_REVIEW_SCHEDULE = "set_review_schedule"
+    # The registry's activity report and what follows from it (services/inactivity.py).
+    IMPORT_ACTIVITY_REPORT = "import_activity_report"
+    IDLE_NOTICE = "idle_notice"
+    IDLE_CONFIRMED = "idle_confirmed"
+    IDLE_AUTO_DELETION = "idle_auto_deletion"
+
+    # --- Access over time (issue 16): the system's own actions name their rule in the details ---
+    ACCESS_END_SCHEDULED = "access_end_scheduled"
+    ACCESS_END_MOVED = "access_end_moved"
+    ACCESS_END_EXTENDED = "access_end_extended"
+    ACCESS_END_CANCELLED = "access_end_cancelled"
+    ACCESS_END_REMINDER = "access_end_reminder"
+    ACCESS_ENDED = "access_ended"
+    AGREEMENT_RENEWAL_OPENED = "agreement_renewal_opened"
+    AGREEMENT_RENEWAL_REMINDER = "agreement_renewal_reminder"
+    AGREEMENT_LAPSED = "agreement_lapsed"
+    AGREEMENT_RENEWED = "agreement_renewed"
+    AGREEMENT_RENEWAL_REFUSED = "agreement_renewal_refused"
+    AGREEMENT_RESIGN_REQUIRED = "agreement_resign_required"
+    ORGANIZATION_LOST_LAST_SUPERVISOR = "organization_lost_last_supervisor"
+    SUPERVISOR_NOMINATED = "supervisor_nominated"
+    SUPERVISOR_NOMINATION_APPROVED = "supervisor_nomination_approved"
+    SUPERVISOR_NOMINATION_DECLINED = "supervisor_nomination_declined"
 
     # --- Sessions --------------------------------------------------------------------------------
     SIGN_IN = "sign_in"
     SIGN_IN_DENIED = "sign_in_denied"
     SIGN_OUT = "sign_out"
+    # "Stay signed in" in the timeout warning: the idle timeout starts again.
+    SESSION_EXTENDED = "session_extended"
 
     # --- Refusals of a service or a route --------------------------------------------------------
     SIGN_AGREEMENT_REFUSED = "sign_agreement_refused"
@@ -89,6 +136,11 @@ class AuditAction(StrEnum):
     DASHBOARD_NEXT_QUEUE_PAGE = "dashboard.next_queue_page"
     DASHBOARD_PREVIOUS_QUEUE_PAGE = "dashboard.previous_queue_page"
     DASHBOARD_TURN_ROSTER_PAGE = "dashboard.turn_roster_page"
+    DASHBOARD_ANSWER = "dashboard.answer"
+    DASHBOARD_FILTER = "dashboard.filter"
+    DASHBOARD_TURN_LIST_PAGE = "dashboard.turn_list_page"
+    # A page's live updates (ui/state/live.py): opened through the guard's door.
+    LIVE_WATCH = "live.watch"
     MAILBOX_OPEN = "mailbox.open"
     MAILBOX_TURN_PAGE = "mailbox.turn_page"
     MAILBOX_OPEN_EMAIL = "mailbox.open_email"
@@ -106,13 +158,42 @@ class AuditAction(StrEnum):
     ORGANIZATIONS_IMPORT_ROWS_PAGE = "organizations.import_rows_page"
     ORGANIZATIONS_IMPORT_ERRORS_PAGE = "organizations.import_errors_page"
     QUEUE_FILTER = "queue.filter"
+    QUEUE_BULK = "queue.bulk"
+    REQUEST_ASSIGN = "request.assign"
+    REQUEST_COPY_WORKSHEET = "request.copy_worksheet"
+    CLOCK_TARGETS_SAVE = "clock_targets.save"
+    REVIEWS_CONFIRM = "reviews.confirm"
+    REVIEWS_CONFIRM_IDLE = "reviews.confirm_idle"
+    REVIEWS_TURN_PAGE = "reviews.turn_page"
+    STAFF_REVIEWS_START_EXTRA = "staff_reviews.start_extra"
+    STAFF_REVIEWS_TURN_PAGE = "staff_reviews.turn_page"
+    STAFF_REVIEWS_SAVE_SCHEDULE = "staff_reviews.save_schedule"
+    INACTIVITY_PREVIEW_IMPORT = "inactivity.preview_import"
+    INACTIVITY_CONFIRM_IMPORT = "inactivity.confirm_import"
+    INACTIVITY_DISCARD_IMPORT = "inactivity.discard_import"
+    INACTIVITY_ROWS_PAGE = "inactivity.rows_page"
     REQUEST_VIEW = "request.view"
     REQUEST_ACT = "request.act"
     REQUEST_ADD_NOTE = "request.add_note"
+    SESSION_STAY_SIGNED_IN = "session.stay_signed_in"
     SIGNED_AGREEMENT_OPEN = "signed_agreement.open"
     STAFF_ROLES_ADD_STAFF = "staff_roles.add_staff"
+    STAFF_ROLES_ASK_REMOVE = "staff_roles.ask_remove"
     STAFF_ROLES_REMOVE_STAFF = "staff_roles.remove_staff"
     WIZARD_OPEN = "wizard.open"
+    WIZARD_CHOOSE_COLLEAGUE = "wizard.choose_colleague"
+    WIZARD_SEARCH_COLLEAGUES = "wizard.search_colleagues"
+    BACKUPS_SAVE = "backups.save"
+    BACKUPS_END = "backups.end"
+    BATCH_OPEN = "batch.open"
+    BATCH_CHOOSE_ORGANIZATION = "batch.choose_organization"
+    BATCH_EDIT_ROWS = "batch.edit_rows"
+    BATCH_PASTE = "batch.paste"
+    BATCH_UPLOAD = "batch.upload"
+    BATCH_CHECK = "batch.check"
+    BATCH_SWITCH_ROW = "batch.switch_row"
+    BATCH_SUBMIT_ALL = "batch.submit_all"
+    BATCH_START_OVER = "batch.start_over"
     WIZARD_ANSWER_QUESTION = "wizard.answer_question"
     WIZARD_ASK_TO_CANCEL = "wizard.ask_to_cancel"
     WIZARD_BACK = "wizard.back"
@@ -131,6 +212,13 @@ class AuditAction(StrEnum):
     WIZARD_SUBMIT = "wizard.submit"
     WIZARD_SWITCH_TYPE = "wizard.switch_type"
     WIZARD_USE_RECOMMENDED_LEVEL = "wizard.use_recommended_level"
+    ACCESS_ENDS_MOVE = "access_ends.move"
+    ACCESS_ENDS_EXTEND = "access_ends.extend"
+    ACCESS_ENDS_TURN_PAGE = "access_ends.turn_page"
+    RENEWAL_SIGN = "renewal.sign"
+    SUCCESSION_NOMINATE = "succession.nominate"
+    SUCCESSION_DECIDE = "succession.decide"
+    SUCCESSION_TURN_PAGE = "succession.turn_page"
 
     @property
     def changes_roster(self) -> bool:
@@ -154,7 +242,11 @@ _CHANGES_ROSTER = frozenset({
     AuditAction.SUSPEND_GRANT, AuditAction.GRANT_PROVISION, AuditAction.GRANT_APPLY_LEVEL,
     AuditAction.GRANT_REJECT, AuditAction.GRANT_CANCEL, AuditAction.CREATE_ORGANIZATION,
     AuditAction.UPDATE_ORGANIZATION, AuditAction.LINK_SUPERVISOR, AuditAction.UNLINK_SUPERVISOR,
-    AuditAction.IMPORT_ORGANIZATIONS,
+    AuditAction.IMPORT_ORGANIZATIONS, AuditAction.IMPORT_ACTIVITY_REPORT,
+    AuditAction.ACCESS_END_SCHEDULED, AuditAction.ACCESS_END_MOVED,
+    AuditAction.ACCESS_END_EXTENDED, AuditAction.ACCESS_END_CANCELLED, AuditAction.ACCESS_ENDED,
+    AuditAction.AGREEMENT_LAPSED, AuditAction.AGREEMENT_RENEWED,
+    AuditAction.ORGANIZATION_LOST_LAST_SUPERVISOR, AuditAction.SUPERVISOR_NOMINATION_APPROVED,
 })
 
 

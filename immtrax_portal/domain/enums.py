@@ -148,3 +148,11 @@ class AuditOutcome(StrEnum):
     SUCCESS = "success"
     DENIED = "denied"
     ERROR = "error"
+
+
+class DelegationKind(StrEnum):
+    """Whose work a delegation passes on for a while: a supervisor's requests at one organization
+    (their backup while away), or a member of staff's assigned requests."""
+
+    SUPERVISOR = "supervisor"
+    STAFF = "staff"

@@ -14,11 +14,13 @@ Two kinds of rule:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from immtrax_portal.domain.enums import RequestStatus, Role
+from immtrax_portal.domain.enums import DelegationKind, RequestStatus, Role
 from immtrax_portal.domain.workflow import Action, legal_actions
 
 
@@ -40,6 +42,9 @@ class Actor:
     is_staff: bool = False
     is_admin: bool = False
     supervised_org_ids: frozenset[int] = field(default_factory=frozenset)
+    # Whom this person stands in for today: (kind, delegator's person id, organization id or 0),
+    # from the delegations that name them directly (``covering_today``), read fresh every time.
+    covering: frozenset[tuple[str, int, int]] = field(default_factory=frozenset)
 
     @property
     def role(self) -> Role:
@@ -190,8 +195,10 @@ def request_action_refusal(actor: Actor, action: Action, request: RequestFacts,
     if action in SUPERVISOR_ACTIONS:
         if request.organization_id not in actor.supervised_org_ids:
             return "You are not a supervisor of this request's organization."
-        if action == Action.CANCEL and request.submitter_id != actor.person_id:
-            return "Only the supervisor who submitted a request can cancel it."
+        if action == Action.CANCEL and not may_act_for(actor, request.submitter_id,
+                                                        DelegationKind.SUPERVISOR, request.organization_id):
+            return ("Only the supervisor who submitted a request, or their backup while they are "
+                    "away, can cancel it.")
         return None
     return "That action is not available here."
 
@@ -238,3 +245,222 @@ def may_view_request(actor: Actor, organization_id: int, subject_person_id: int,
         or subject_person_id == actor.person_id
         or submitter_id == actor.person_id
     )
+
+
+# --- Owning a request, and deciding on many at once (the staff queue) --------------------------
+
+NOT_STAFF_ASSIGNEE = "Requests can be assigned only to program staff."
+ASSIGNEE_FOUR_EYES = ("{name} submitted this request or it is about them, so they cannot work on it. "
+                      "Choose another member of program staff.")
+NOT_OPEN_TO_ASSIGN = "This request is closed; only open requests can be assigned."
+NOT_FOR_BULK_REJECT = ("Only expired requests and likely duplicates can be rejected together; open "
+                       "this request to decide on it.")
+
+
+def assign_refusal(actor: Actor, request: RequestFacts, *, request_is_open: bool,
+                   assignee_id: int, assignee_is_staff: bool, assignee_name: str,
+                   subject_email: str = "", assignee_email: str = "") -> str | None:
+    """Why ``actor`` may not make ``assignee`` the owner of ``request`` (None: they may). The owner
+    decides on the request, so the four-eyes rule holds for them, and for whoever assigns it."""
+    if not actor.is_program_staff:
+        return _RULE_REFUSALS[Rule.STAFF]
+    if _is_about(actor, request, subject_email) or request.submitter_id == actor.person_id:
+        return FOUR_EYES
+    if not request_is_open:
+        return NOT_OPEN_TO_ASSIGN
+    if not assignee_is_staff:
+        return NOT_STAFF_ASSIGNEE
+    if (request.subject_person_id == assignee_id or request.submitter_id == assignee_id
+            or bool(subject_email) and subject_email.strip().lower() == assignee_email.strip().lower()):
+        return ASSIGNEE_FOUR_EYES.format(name=assignee_name or "That person")
+    return None
+
+
+def bulk_reject_refusal(actor: Actor, request, *, is_expired: bool, is_likely_duplicate: bool,
+                        subject_email: str = "") -> str | None:
+    """Why ``actor`` may not reject ``request`` as one of several (None: they may): the four-eyes
+    rule of every rejection, and only for the housekeeping cases (expired, likely duplicate)."""
+    refusal = request_action_refusal(actor, Action.REJECT, request, subject_email)
+    if refusal is not None:
+        return refusal
+    if not (is_expired or is_likely_duplicate):
+        return NOT_FOR_BULK_REJECT
+    if not status_allows(Action.REJECT, request):
+        return "This request can no longer be rejected: it is closed."
+    return None
+
+
+# --- Standing in for someone: backups while away -----------------------------------------------
+
+# The longest range one delegation may cover, and how far ahead it may start.
+MAX_COVER_DAYS = 92
+MAX_COVER_LEAD_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Cover:
+    """One delegation, as the rules need it: ``delegate`` stands in for ``delegator`` from
+    ``starts_on`` to ``ends_on`` (program days, both included), for their requests at
+    ``organization_id`` (kind supervisor) or their assigned requests (kind staff, organization 0)."""
+
+    kind: DelegationKind
+    delegator_id: int
+    delegate_id: int
+    starts_on: date
+    ends_on: date
+    organization_id: int = 0
+    ended: bool = False
+
+    def is_active(self, today: date) -> bool:
+        """In force on ``today``: ends by itself after ``ends_on``, or when ended early."""
+        return not self.ended and self.starts_on <= today <= self.ends_on
+
+
+def covering_today(person_id: int, covers: Iterable[Cover], today: date) -> frozenset[tuple[str, int, int]]:
+    """Whom ``person_id`` stands in for on ``today``: only delegations that name them directly.
+
+    It does not pass on: a backup's own backup gets nothing of the first supervisor's, because
+    only the delegator's own requests are covered, never what the delegator covers in turn."""
+    return frozenset((c.kind.value, c.delegator_id, c.organization_id) for c in covers
+                     if c.delegate_id == person_id and c.delegator_id != person_id and c.is_active(today))
+
+
+def may_act_for(actor: Actor, person_id: int, kind: DelegationKind = DelegationKind.SUPERVISOR,
+                organization_id: int = 0) -> bool:
+    """Whether ``actor`` may act as ``person_id`` does on their own work: they are that person, or
+    that person named them for ``kind`` (at ``organization_id``) and the range covers today.
+
+    The staff side passes the request's owner and ``DelegationKind.STAFF``."""
+    return person_id == actor.person_id or (kind.value, person_id, organization_id) in actor.covering
+
+
+def acting_for(actor: Actor, request: RequestFacts) -> int | None:
+    """The absent person ``actor`` acts for on ``request`` (None when it is their own, or not
+    covered): what an action's audit event names beside the actor. A supervisor's backup acts for
+    the submitter; a member of staff's backup for the request's owner."""
+    if request.submitter_id != actor.person_id:
+        covered = (DelegationKind.SUPERVISOR.value, request.submitter_id, request.organization_id)
+        if covered in actor.covering:
+            return request.submitter_id
+    return covering_owner(actor, getattr(request, "owner_id", None))
+
+
+def covering_owner(actor: Actor, owner_id: int | None) -> int | None:
+    """``owner_id`` when ``actor`` is program staff standing in for that colleague today (their
+    assigned requests are the actor's to work meanwhile: shown under "Mine", marked, acted on with
+    both names recorded); None for one's own requests, nobody's, or a colleague not covered."""
+    if not owner_id or owner_id == actor.person_id or not actor.is_program_staff:
+        return None
+    return owner_id if may_act_for(actor, owner_id, DelegationKind.STAFF) else None
+
+
+def covered_owner_ids(actor: Actor) -> frozenset[int]:
+    """The colleagues whose assigned requests ``actor`` looks after today (staff backups only)."""
+    if not actor.is_program_staff:
+        return frozenset()
+    return frozenset(delegator for kind, delegator, _ in actor.covering if kind == DelegationKind.STAFF.value)
+
+
+def cover_refusal(actor: Actor, kind: DelegationKind, delegate: Actor | None, starts_on: date | None,
+                  ends_on: date | None, today: date, organization_id: int = 0) -> tuple[str, str] | None:
+    """Why ``actor`` may not name ``delegate`` as their backup for this range, as (the field to
+    fix, the message); None: they may.
+
+    A supervisor names another supervisor of the same organization; staff name other staff;
+    nobody names themselves; the range is whole days from today on, at most ``MAX_COVER_DAYS``."""
+    if kind == DelegationKind.SUPERVISOR:
+        if organization_id not in actor.supervised_org_ids:
+            return "organization_id", "You are not registered as a supervisor of that organization."
+    elif not actor.is_program_staff:
+        return "delegate_id", _RULE_REFUSALS[Rule.STAFF]
+    if delegate is None:
+        return "delegate_id", "Choose who stands in for you."
+    if delegate.person_id == actor.person_id:
+        return "delegate_id", "You cannot be your own backup. Choose someone else."
+    if kind == DelegationKind.SUPERVISOR and organization_id not in delegate.supervised_org_ids:
+        return "delegate_id", "Your backup must be another supervisor of the same organization."
+    if kind == DelegationKind.STAFF and not delegate.is_program_staff:
+        return "delegate_id", "Your backup must be another member of program staff."
+    if starts_on is None:
+        return "starts_on", "Enter the first day you are away."
+    if ends_on is None:
+        return "ends_on", "Enter the last day you are away."
+    if starts_on < today:
+        return "starts_on", "The first day cannot be in the past."
+    if starts_on > today + timedelta(days=MAX_COVER_LEAD_DAYS):
+        return "starts_on", "The first day must be within a year from today."
+    if ends_on < starts_on:
+        return "ends_on", "The last day cannot be before the first day."
+    if (ends_on - starts_on).days + 1 > MAX_COVER_DAYS:
+        return "ends_on", f"A backup can stand in for at most {MAX_COVER_DAYS} days at a time."
+    return None
+
+
+def may_end_cover(actor: Actor, cover: Cover) -> bool:
+    """The person who named the backup ends it early, and so may the backup themselves."""
+    return actor.person_id in (cover.delegator_id, cover.delegate_id)
+
+
+# --- Roster reviews and idle people (services/reviews.py, services/inactivity.py) ---------------
+
+CONFIRM_SELF = ("You cannot confirm your own access. Another supervisor of your organization or the "
+                "program must do it.")
+
+
+def review_answer_refusal(actor: Actor, organization_id: int, person_id: int) -> str | None:
+    """Why ``actor`` may not answer for ``person_id``'s access at ``organization_id`` in a review
+    or on the idle list (None: they may). The page shows the buttons exactly where this is None."""
+    if organization_id not in actor.supervised_org_ids:
+        return "You are not registered as a supervisor of that organization."
+    if person_id == actor.person_id:
+        return CONFIRM_SELF
+    return None
+
+
+def require_review_answer(actor: Actor, organization_id: int, person_id: int, *,
+                          target_type: str = "", target_id: str | int = "") -> None:
+    refusal = review_answer_refusal(actor, organization_id, person_id)
+    if refusal is not None:
+        raise NotAllowed(refusal, target_type=target_type, target_id=target_id)
+
+
+# --- Access over time: scheduled ends, supervisor succession (issue 16) --------------------------
+
+def access_end_refusal(actor: Actor, organization_id: int, subject_person_id: int) -> str | None:
+    """Why ``actor`` may not move, extend or cancel the scheduled end of someone's access (None:
+    they may): a supervisor of the organization, never about their own access."""
+    if organization_id not in actor.supervised_org_ids:
+        return "You are not registered as a supervisor of that organization."
+    if subject_person_id == actor.person_id:
+        return ABOUT_SELF
+    return None
+
+
+def require_may_change_access_end(actor: Actor, organization_id: int, subject_person_id: int) -> None:
+    refusal = access_end_refusal(actor, organization_id, subject_person_id)
+    if refusal is not None:
+        raise NotAllowed(refusal, target_type="organization", target_id=organization_id)
+
+
+def require_may_nominate_supervisor(actor: Actor, organization_id: int, email: str) -> None:
+    """A supervisor asks for another supervisor of their own organization (not themselves)."""
+    require_supervisor_of(actor, organization_id)
+    if email.strip().lower() == actor.email:
+        raise NotAllowed("You are already a supervisor of this organization.",
+                         target_type="organization", target_id=organization_id)
+
+
+def nomination_refusal(actor: Actor, nominated_by_id: int, email: str) -> str | None:
+    """Staff decide on a supervisor nomination, never on one they made or that names them."""
+    if not actor.is_program_staff:
+        return _RULE_REFUSALS[Rule.STAFF]
+    if nominated_by_id == actor.person_id or email.strip().lower() == actor.email:
+        return FOUR_EYES
+    return None
+
+
+def require_may_decide_nomination(actor: Actor, nomination_id: int, nominated_by_id: int,
+                                  email: str) -> None:
+    refusal = nomination_refusal(actor, nominated_by_id, email)
+    if refusal is not None:
+        raise NotAllowed(refusal, target_type="supervisor_nomination", target_id=nomination_id)

@@ -5,25 +5,19 @@ The wizard shows these next to each field; the submit service runs them again an
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason
+from immtrax_portal.domain.person_names import (  # noqa: F401  (names have their own module)
+    name_problem,
+    tidy_name,
+)
 
 MAX_START_DAYS_PAST = 30
 MAX_LAST_DAY_DAYS_AHEAD = 90
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
-# Phones, Word and macOS type a typographic apostrophe in D’Arcy or O’Connor; it is the same letter
-# to the person, so names keep one spelling (the ASCII one) wherever they are stored or compared.
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
-
-
-def tidy_name(value: str) -> str:
-    """A typed name as it is checked and stored: single spaces, one kind of apostrophe."""
-    return " ".join(value.translate(_APOSTROPHES).split())
 
 
 def normalize_email(value: str) -> str:
@@ -59,13 +53,12 @@ def format_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
-def name_problem(value: str, which: str) -> str | None:
-    value = tidy_name(value)
-    if not value:
-        return f"Enter the person's legal {which} name."
-    if len(value) > 100 or not _NAME.match(value):
-        return f"Enter the {which} name using letters, spaces, hyphens or apostrophes only."
-    return None
+def shown_phone(value: str) -> str:
+    """A phone number as every page shows it ((406) 555-0123); one that is not a valid US number
+    (an old row, a number being typed) as it was written."""
+    if phone_problem(value) is not None:
+        return value.strip()
+    return format_phone(value)
 
 
 def parse_date(value: str) -> date | None:
@@ -98,6 +91,24 @@ def last_day_problem(value: str, today: date) -> str | None:
         return f"The last day cannot be more than {MAX_LAST_DAY_DAYS_AHEAD} days ahead."
     if last_day < today - timedelta(days=365):
         return "The last day cannot be more than a year in the past."
+    return None
+
+
+MAX_ACCESS_END_DAYS_AHEAD = 365
+
+
+def access_ends_on_problem(value: str, start_date: str, today: date) -> str | None:
+    """The optional end date of time-limited access: after the start date, within a year."""
+    if not value.strip():
+        return None
+    ends = parse_date(value)
+    if ends is None:
+        return "Enter the end date as a real date, for example 2026-12-01, or leave it empty."
+    start = parse_date(start_date) or today
+    if ends <= max(start, today):
+        return "The end date must be after the start date and after today."
+    if ends > today + timedelta(days=MAX_ACCESS_END_DAYS_AHEAD):
+        return f"The end date cannot be more than {MAX_ACCESS_END_DAYS_AHEAD} days ahead."
     return None
 
 

@@ -59,11 +59,18 @@ TRANSITIONS: dict[tuple[RequestStatus, Action], Move] = {
     (S.IN_REVIEW, Action.CONFIRM_DELETION): Move(S.COMPLETED, frozenset({T.ACCESS_DELETION})),
     **{(s, Action.REJECT): Move(S.REJECTED, ALL_TYPES, needs_reason=True) for s in _OPEN},
     **{(s, Action.CANCEL): Move(S.CANCELLED, ALL_TYPES) for s in _OPEN},
+    # Staff close an expired invitation's request for good (the queue's bulk rejection).
+    (S.EXPIRED, Action.REJECT): Move(S.REJECTED, AGREEMENT_TYPES, needs_reason=True),
 }
 
 
 class IllegalTransition(ValueError):
     """A move the lifecycle does not allow; the message says which move and why."""
+
+
+class ReasonRequired(IllegalTransition):
+    """A move that needs a written reason (a question, an answer, a rejection) came without one;
+    the message asks for it in plain words, for the field where it is typed."""
 
 
 def legal_actions(request_type: RequestType, status: RequestStatus) -> list[Action]:
@@ -93,6 +100,23 @@ def next_status(request_type: RequestType, status: RequestStatus, action: Action
     return move
 
 
+# What a person is told when a move that needs words gets none: the request page shows it at the
+# field before anything is asked, and ``transition`` refuses with it whoever the caller is.
+REASON_WANTED = {
+    Action.ASK_FOR_INFO: "Enter the question for the supervisor.",
+    Action.ANSWER_INFO: "Enter your answer to the program's question.",
+    Action.REJECT: "Enter the reason for rejecting the request. The supervisor will read it.",
+}
+_WORDS_NEEDED = frozenset(action for (_, action), move in TRANSITIONS.items() if move.needs_reason)
+
+
+def reason_wanted(action: Action) -> str | None:
+    """The message for ``action`` taken without words, or None when it needs none."""
+    if action not in _WORDS_NEEDED:
+        return None
+    return REASON_WANTED.get(action, "Enter the reason for this step.")
+
+
 def transition(
     request: AccessRequest,
     action: Action,
@@ -111,7 +135,7 @@ def transition(
     move = next_status(request.request_type, request.status, action)
     reason = reason.strip()
     if move.needs_reason and not reason:
-        raise IllegalTransition(f"{action.value} needs a reason")
+        raise ReasonRequired(reason_wanted(action))
     from_status = request.status
     now = utcnow()
     request.status = move.to

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,8 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import AgreementSignature, AgreementVersion, Person, utcnow
 from immtrax_portal.domain.permissions import Actor, require_staff
-from immtrax_portal.services import audit
+from immtrax_portal.domain.validation import parse_date
+from immtrax_portal.services import audit, renewals
 from immtrax_portal.services.agreements import current_agreement, text_hash
 
 MAX_LABEL, MAX_TITLE, MAX_BODY = 40, 200, 50_000
@@ -102,9 +104,25 @@ def label_is_taken(label: str) -> bool:
         return _label_exists(session, label)
 
 
+MAX_RESIGN_DAYS_AHEAD = 365
+
+
+def resign_by_problem(value: str, today: date) -> str | None:
+    """The day by which everyone must sign a new version again: after today, within a year."""
+    day = parse_date(value)
+    if day is None:
+        return "Enter the day by which everyone must sign again, for example 2026-12-01."
+    if day <= today:
+        return "Choose a day after today."
+    if day > today + timedelta(days=MAX_RESIGN_DAYS_AHEAD):
+        return f"Choose a day at most {MAX_RESIGN_DAYS_AHEAD} days ahead."
+    return None
+
+
 def publish_agreement(actor: Actor, label: str, title: str, body: str, acknowledgements: list[str], *,
-                      source_ip: str = "") -> AgreementVersion:
-    """Publish a new version; from now on applicants read and sign it."""
+                      source_ip: str = "", resign_by: date | None = None) -> AgreementVersion:
+    """Publish a new version; from now on applicants read and sign it. With ``resign_by``, everyone
+    with access must sign it again by the end of that day (``services.renewals``)."""
     require_staff(actor)
     label, title, body, acknowledgements = tidy_agreement(label, title, body, acknowledgements)
     if problems := agreement_problems(label, title, body, acknowledgements):
@@ -123,6 +141,8 @@ def publish_agreement(actor: Actor, label: str, title: str, body: str, acknowled
                          actor_role=actor.role,
                          target_type="agreement_version", target_id=version.id, source_ip=source_ip,
                          details={"label": label, "text_hash": version.text_hash})
+            if resign_by is not None:
+                renewals.require_everyone_to_sign(session, version, resign_by, actor, source_ip)
             return version
     except IntegrityError:
         raise taken from None

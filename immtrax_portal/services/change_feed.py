@@ -19,6 +19,7 @@ import contextvars
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -33,6 +34,17 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.25
 BATCH_LIMIT = 500
 MAX_PENDING = 200
+
+
+class Shows(StrEnum):
+    """What a page can show, in the terms changes are sorted into (a page declares which in its
+    ``Scope``; a change wakes only pages that show its kind)."""
+
+    REQUESTS = "requests"  # requests: their rows, counts, statuses and histories
+    ROSTER = "roster"      # who holds access where; organizations and their supervisors
+
+
+EVERY_KIND = frozenset(Shows)
 
 
 @dataclass(frozen=True)
@@ -56,18 +68,36 @@ class Change:
         known = AuditAction.parse(self.action)
         return self.touches_everything or known is None or known.changes_roster
 
+    @property
+    def kinds(self) -> frozenset[Shows]:
+        """Which kinds of page content this change may alter (everything, when in doubt)."""
+        if self.touches_everything or AuditAction.parse(self.action) is None:
+            return EVERY_KIND
+        kinds = set()
+        if self.request_id is not None:
+            kinds.add(Shows.REQUESTS)
+        if self.changes_grants:
+            kinds.add(Shows.ROSTER)
+        return frozenset(kinds)
+
 
 @dataclass(frozen=True)
 class Scope:
-    """What one open page shows, in the terms changes are described in."""
+    """What one open page shows, in the terms changes are described in: which kinds of content
+    (``shows``), and of what (everything, some organizations, some requests, one person's)."""
 
     everything: bool = False
     organization_ids: frozenset[int] = field(default_factory=frozenset)
     request_ids: frozenset[int] = field(default_factory=frozenset)
     person_id: int | None = None
+    shows: frozenset[Shows] = EVERY_KIND
 
     def touches(self, change: Change) -> bool:
-        if self.everything or change.touches_everything:
+        if change.touches_everything:
+            return True
+        if not self.shows & change.kinds:
+            return False
+        if self.everything:
             return True
         if change.organization_id is not None and change.organization_id in self.organization_ids:
             return True
@@ -159,6 +189,11 @@ class ChangeFeed:
     @property
     def listeners(self) -> int:
         return len(self._subscriptions)
+
+    @property
+    def watching(self) -> bool:
+        """Whether the watcher task is still alive (it ends after its last poll, once nobody listens)."""
+        return self._task is not None and not self._task.done()
 
     def subscribe(self, key: object = None) -> Subscription:
         """A new subscription; one with the same ``key`` (a tab's page) is closed, so one tab

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain import program_clock
 from immtrax_portal.domain.enums import OPEN_STATUSES, AuditOutcome, RequestStatus
 from immtrax_portal.domain.models import (
     AccessRequest,
@@ -31,6 +32,8 @@ from immtrax_portal.domain.permissions import (
 from immtrax_portal.domain.tracker import Viewer, stage_index, stages, waiting_on, waiting_text
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.program_time import program_date, program_stamp, program_time
+from immtrax_portal.services import clock_figures
+from immtrax_portal.services.inactivity import describe_last_activity, last_activity_subquery
 from immtrax_portal.services.signing import masked_email
 
 PAGE_SIZE = 20
@@ -167,6 +170,13 @@ def row_buttons(actor: Actor, viewer: Viewer, request: AccessRequest) -> dict[st
             "can_answer": Action.ANSWER_INFO in allowed}
 
 
+def _typical(request, viewer: Viewer) -> str:
+    """While the program works the request: how long it usually takes (the supervisor's tracker)."""
+    if viewer != Viewer.SUPERVISOR or not program_clock.runs_in(RequestStatus(request.status)):
+        return ""
+    return program_clock.typical_text(clock_figures.typical_program_seconds(request.request_type))
+
+
 def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, page: int) -> TrackedPage:
     listed, total, page, pages = _page_of_requests(session, condition, page)
     ids = [request.id for request, *_ in listed]
@@ -187,6 +197,7 @@ def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, pag
                        for s in stages(request.request_type, request.status, reached=reached)],
             "waiting_on": waiting_on(request.status, viewer).value,
             "waiting_text": waiting_text(request.status, viewer),
+            "typical": _typical(request, viewer),
             "since": program_time(request.status_changed_at),
             "question": (question.reason if question and request.status == RequestStatus.NEEDS_INFO
                          else ""),
@@ -196,6 +207,10 @@ def _tracked_rows(session: Session, actor: Actor, viewer: Viewer, condition, pag
         })
     return TrackedPage(rows, total, page, pages,
                        {r.number: (r.id, r.version) for r, *_ in listed})
+
+
+# For the dashboard's other lists (services/supervisor_requests.py): one page of tracked rows.
+tracked_page = _tracked_rows
 
 
 def _invitation_note(invitation: Invitation) -> str:
@@ -236,7 +251,8 @@ class RosterPage:
 
 def roster_page(actor: Actor, organization_id: int, page: int = 1) -> RosterPage:
     """One page of an organization's users with active access, for a supervisor of it (or staff):
-    level, since when, and when they signed the User Agreement there."""
+    level, since when, when they signed the User Agreement there, and their last imMTrax sign-in
+    as the registry's activity report said it."""
     require_roster_reader(actor, organization_id)
     signed = (
         select(sa.func.max(AgreementSignature.signed_at))
@@ -255,7 +271,7 @@ def roster_page(actor: Actor, organization_id: int, page: int = 1) -> RosterPage
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(max(1, page), pages)
         listed = session.exec(
-            select(Person, Grant, signed)
+            select(Person, Grant, signed, last_activity_subquery())
             .join(Grant, Grant.person_id == Person.id)
             .where(active)
             .order_by(Person.last_name, Person.first_name, Person.id)
@@ -266,8 +282,9 @@ def roster_page(actor: Actor, organization_id: int, page: int = 1) -> RosterPage
             "person_id": str(person.id), "name": person.full_name, "email": person.email,
             "level": grant.access_level.label, "since": program_date(grant.since),
             "agreement_signed": program_date(_aware(signed_at)) if signed_at else "Not on file",
+            "last_activity": describe_last_activity(last_login),
             "is_self": person.id == actor.person_id,
-        } for person, grant, signed_at in listed]
+        } for person, grant, signed_at, last_login in listed]
         return RosterPage(organization_id, organization.name, rows, total, page, pages)
 
 

@@ -10,7 +10,9 @@ are ever stored.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -45,6 +47,63 @@ def _parsed(text: str) -> dict[str, str]:
         return {}
 
 
+@dataclass(frozen=True)
+class Draft:
+    """A stored draft as one tab read it: its answers, which row, and which version of it.
+    ``draft_id`` 0 means nothing is stored (a fresh request)."""
+
+    data: dict[str, str] = field(default_factory=dict)
+    draft_id: int = 0
+    version: int = 0
+
+
+class DraftChanged(Exception):
+    """The draft was saved, submitted or discarded elsewhere (another tab) since this tab read it.
+    ``newer`` is what is stored now (``draft_id`` 0: nothing any more)."""
+
+    def __init__(self, newer: Draft) -> None:
+        super().__init__("the draft changed in another tab")
+        self.newer = newer
+
+
+def _row(session, supervisor_id: int) -> WizardDraft | None:
+    return session.exec(select(WizardDraft).where(WizardDraft.supervisor_id == supervisor_id)).first()
+
+
+def read_draft(supervisor_id: int) -> Draft:
+    """The supervisor's stored draft with its row id and version (an empty ``Draft`` if none)."""
+    with session_scope() as session:
+        row = _row(session, supervisor_id)
+        return Draft(_parsed(row.data), row.id, row.version) if row is not None else Draft()
+
+
+def save_if_unchanged(supervisor_id: int, data: dict, *, draft_id: int, version: int) -> Draft:
+    """Store ``data`` (cleaned) only over the draft this tab read: row ``draft_id`` at ``version``
+    (``draft_id`` 0: only if no draft is stored). Returns the stored draft with its new version;
+    raises ``DraftChanged`` with what is stored now when another tab got there first."""
+    cleaned = cleaned_draft(data)
+    payload = json.dumps(cleaned, sort_keys=True)
+    table = WizardDraft.__table__  # type: ignore[attr-defined]
+    try:
+        with session_scope() as session:
+            if draft_id:
+                changed = session.exec(
+                    sa.update(table)
+                    .where(table.c.id == draft_id, table.c.supervisor_id == supervisor_id,
+                           table.c.version == version)
+                    .values(data=payload, updated_at=utcnow(), version=version + 1)).rowcount
+                if changed == 1:
+                    return Draft(cleaned, draft_id, version + 1)
+            elif _row(session, supervisor_id) is None:
+                row = WizardDraft(supervisor_id=supervisor_id, data=payload, updated_at=utcnow(), version=1)
+                session.add(row)
+                session.flush()
+                return Draft(cleaned, row.id, 1)
+    except IntegrityError:
+        pass  # another tab stored the first draft at the same moment
+    raise DraftChanged(read_draft(supervisor_id))
+
+
 def load_draft(supervisor_id: int) -> dict[str, str]:
     """The supervisor's saved draft, or {} when there is none (or it cannot be read)."""
     with session_scope() as session:
@@ -63,8 +122,8 @@ def save_draft(supervisor_id: int, data: dict) -> dict[str, str]:
                     select(WizardDraft).where(WizardDraft.supervisor_id == supervisor_id)
                 ).first()
                 if row is None:
-                    row = WizardDraft(supervisor_id=supervisor_id)
-                row.data, row.updated_at = payload, utcnow()
+                    row = WizardDraft(supervisor_id=supervisor_id, version=0)
+                row.data, row.updated_at, row.version = payload, utcnow(), (row.version or 0) + 1
                 session.add(row)
             return cleaned
         except IntegrityError:
@@ -84,11 +143,25 @@ def discard_draft(supervisor_id: int) -> bool:
         return True
 
 
+def _unchanged(row: WizardDraft | None, draft_id: int | None, version: int | None) -> bool:
+    """Whether the stored row is the one a tab read (``draft_id`` None: the caller does not ask)."""
+    if draft_id is None:
+        return True
+    if row is None:
+        return not draft_id
+    return row.id == draft_id and row.version == version
+
+
 def cancel_draft(supervisor_id: int, *, actor_role: Role | str = Role.SUPERVISOR,
-                 source_ip: str = "") -> bool:
-    """The supervisor threw their draft away: discard it and leave a trace in the audit log."""
+                 source_ip: str = "", draft_id: int | None = None, version: int | None = None) -> bool:
+    """The supervisor threw their draft away: discard it and leave a trace in the audit log.
+    With ``draft_id``/``version`` only the draft the tab read is discarded: a draft changed in
+    another tab since raises ``DraftChanged`` and nothing is discarded or recorded."""
     with session_scope() as session:
         row = session.exec(select(WizardDraft).where(WizardDraft.supervisor_id == supervisor_id)).first()
+        if not _unchanged(row, draft_id, version):
+            newer = Draft(_parsed(row.data), row.id, row.version) if row is not None else Draft()
+            raise DraftChanged(newer)
         had_draft = row is not None
         kept = _parsed(row.data) if row is not None else {}
         if row is not None:

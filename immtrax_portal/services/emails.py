@@ -106,8 +106,32 @@ def render(kind: str, **values) -> RenderedEmail:
 
 def _queue(session: Session, kind: str, *, to: str, request: AccessRequest, **values) -> OutboundEmail:
     rendered = render(kind, request=request, **values)
-    return queue_email(session, kind=kind, to=to, subject=rendered.subject, body_text=rendered.text,
-                       body_html=rendered.html, request_id=request.id)
+    queued = queue_email(session, kind=kind, to=to, subject=rendered.subject, body_text=rendered.text,
+                         body_html=rendered.html, request_id=request.id)
+    if kind in BACKUP_COPIED:
+        _copy_to_backups(session, request, rendered.subject)
+    return queued
+
+
+def _copy_to_backups(session: Session, request: AccessRequest, subject: str) -> None:
+    """A notice to the submitter goes, while their backup's range is in force, to the backup too."""
+    from immtrax_portal.services.delegations import backups_now  # delegations -> actors -> models
+
+    for backup in backups_now(session, request.submitter_id, request.organization_id):
+        backup_copy(session, request, backup, subject)
+
+
+def backup_copy(session: Session, request: AccessRequest, backup: Person,
+                original_subject: str) -> OutboundEmail:
+    """To the backup of an absent submitter: a copy of a notice that went to them."""
+    return _queue(session, "backup_copy", to=backup.email, request=request, backup=backup,
+                  original_subject=original_subject,
+                  request_link=_link(routes.request_url(request.number)), **_people(session, request))
+
+
+# Notices to a request's submitter that their backup, while one is in force, receives a copy of.
+BACKUP_COPIED = frozenset({"agreement_signed", "invitation_expired",
+                           *(f"notice_{action.value}" for action in NOTICE_ACTIONS)})
 
 
 def _link(path: str) -> str:
@@ -142,6 +166,15 @@ def submission_receipt(session: Session, request: AccessRequest, steps: list[str
     """To the submitting supervisor: the request arrived, and ``steps`` say what happens next."""
     people = _people(session, request)
     return _queue(session, "receipt", to=people["submitter"].email, request=request, steps=steps, **people)
+
+
+def batch_receipt(session: Session, requests: list[AccessRequest], steps: list[str]) -> OutboundEmail:
+    """To the supervisor who submitted several people at once: one receipt listing every request."""
+    people = _people(session, requests[0])
+    names = {r.subject_person_id: session.get(Person, r.subject_person_id).full_name for r in requests}
+    return _queue(session, "batch_receipt", to=people["submitter"].email, request=requests[0],
+                  requests=requests, names=names, steps=steps, dashboard_link=_link(routes.DASHBOARD),
+                  **people)
 
 
 def agreement_receipt(session: Session, request: AccessRequest, agreement: AgreementVersion,
@@ -183,3 +216,78 @@ def action_notice(session: Session, request: AccessRequest, action: Action,
     people = _people(session, request)
     return _queue(session, f"notice_{action.value}", to=people["submitter"].email, request=request,
                   reason=reason.strip(), dashboard_link=_link(routes.DASHBOARD), **people)
+
+
+def clock_notice(session: Session, request: AccessRequest, *, to: str, percent: int, used: str,
+                 target_hours: int) -> OutboundEmail:
+    """The program's clock passed ``percent`` (50 or 75) of the request's target."""
+    return _queue(session, "clock_notice", to=to, request=request, percent=percent, used=used,
+                  target_hours=target_hours, request_link=_link(routes.request_url(request.number)),
+                  **_people(session, request))
+
+
+def clock_breach(session: Session, request: AccessRequest, *, to: str, used: str, target_hours: int,
+                 owner_name: str) -> OutboundEmail:
+    """The program's clock passed the request's target: to its owner and the staff inbox."""
+    owner_line = (f"It is assigned to {owner_name}." if owner_name
+                  else "Nobody is assigned to it yet: assign it in the staff queue.")
+    return _queue(session, "clock_breach", to=to, request=request, used=used, target_hours=target_hours,
+                  owner_line=owner_line, request_link=_link(routes.request_url(request.number)),
+                  **_people(session, request))
+
+
+# --- Roster reviews and inactivity (services/reviews.py, services/inactivity.py) ----------------
+
+
+def _queue_plain(session: Session, kind: str, *, to: str, **values) -> OutboundEmail:
+    """An email about no single request (a review, a list of idle people)."""
+    rendered = render(kind, **values)
+    return queue_email(session, kind=kind, to=to, subject=rendered.subject, body_text=rendered.text,
+                       body_html=rendered.html)
+
+
+def review_started(session: Session, *, to: str, organization: Organization, ends_at: datetime,
+                   people: int) -> OutboundEmail:
+    """To each supervisor: confirm who still needs access, by the end of the window."""
+    return _queue_plain(session, "review_started", to=to, organization=organization, ends_at=ends_at,
+                        people=people, review_link=_link(routes.REVIEWS))
+
+
+def review_reminder(session: Session, *, to: str, organization: Organization, ends_at: datetime,
+                    pending: int) -> OutboundEmail:
+    return _queue_plain(session, "review_reminder", to=to, organization=organization, ends_at=ends_at,
+                        pending=pending, review_link=_link(routes.REVIEWS))
+
+
+def review_overdue_staff(session: Session, *, organization: Organization, ends_at: datetime,
+                         grace_ends_at: datetime, pending: int) -> OutboundEmail:
+    """To the program: a review's window ended with people unconfirmed."""
+    return _queue_plain(session, "review_overdue_staff", to=get_settings().program_inbox,
+                        organization=organization, ends_at=ends_at, grace_ends_at=grace_ends_at,
+                        pending=pending, reviews_link=_link(routes.STAFF_REVIEWS))
+
+
+def automatic_deletion(session: Session, request: AccessRequest, *, to: str,
+                       explanation: str) -> OutboundEmail:
+    """To each supervisor: the portal opened an Access Deletion (and why)."""
+    return _queue(session, "automatic_deletion", to=to, request=request, explanation=explanation,
+                  dashboard_link=_link(routes.DASHBOARD), **_people(session, request))
+
+
+def automatic_deletion_person(session: Session, request: AccessRequest, *, explanation: str) -> OutboundEmail:
+    """To the person themselves: their access is suspended, and what to do if they still need it."""
+    people = _people(session, request)
+    return _queue(session, "automatic_deletion_person", to=people["applicant"].email, request=request,
+                  explanation=explanation, **people)
+
+
+def automatic_deletion_staff(session: Session, request: AccessRequest, *, explanation: str) -> OutboundEmail:
+    return _queue(session, "automatic_deletion_staff", to=get_settings().program_inbox, request=request,
+                  explanation=explanation, request_link=_link(routes.request_url(request.number)),
+                  **_people(session, request))
+
+
+def idle_notice(session: Session, *, to: str, organization: Organization, people: int) -> OutboundEmail:
+    """To each supervisor: people the registry saw idle for long; confirm or remove them."""
+    return _queue_plain(session, "idle_notice", to=to, organization=organization, people=people,
+                        review_link=_link(routes.REVIEWS))

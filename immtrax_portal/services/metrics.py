@@ -8,7 +8,7 @@ no request row is ever loaded into Python.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import RequestStatus, RequestType
 from immtrax_portal.domain.models import AccessRequest, utcnow
 from immtrax_portal.domain.permissions import Actor, require_staff
+from immtrax_portal.services import clock_figures
 from immtrax_portal.services.queue import STATUS_ORDER, overdue_condition
 
 WINDOWS_DAYS = (30, 90)
@@ -45,6 +46,9 @@ class Metrics:
     completion: list[CompletionTimes]
     overdue: int
     weeks: list[WeekCount]
+    # The program's clock: program time and total time per type and per week of completion.
+    clock_by_type: list[clock_figures.TimeFigures] = field(default_factory=list)
+    clock_by_week: list[clock_figures.TimeFigures] = field(default_factory=list)
 
 
 def _duration_seconds(session: Session):
@@ -108,7 +112,9 @@ def staff_metrics(actor: Actor, now: datetime | None = None) -> Metrics:
         types = _grouped(session, AccessRequest.request_type)
         overdue = session.exec(select(sa.func.count()).select_from(AccessRequest)
                                .where(overdue_condition(now))).one()
+        clock_by_type, clock_by_week = clock_figures.clock_metrics(session, now)
         return Metrics(
+            clock_by_type=clock_by_type, clock_by_week=clock_by_week,
             by_status=[(s, statuses.get(s.value, 0)) for s in STATUS_ORDER],
             by_type=[(t, types.get(t.value, 0)) for t in RequestType],
             completion=[completion_times(session, days, now) for days in WINDOWS_DAYS],

@@ -75,6 +75,19 @@ class ParsedFile:
 # --- Parsing ------------------------------------------------------------------------------------
 
 
+_CSV_ENDINGS = (".csv", ".txt")
+
+
+def check_file_name(name: str) -> None:
+    """A file that is plainly not a CSV (a picture, a spreadsheet) is refused by its name."""
+    shown = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1] or "That file"
+    if name and not name.lower().endswith(_CSV_ENDINGS):
+        hint = (" In Excel, choose File, Save As, and \u201cCSV UTF-8 (comma delimited)\u201d."
+                if name.lower().endswith((".xlsx", ".xls", ".ods", ".numbers")) else "")
+        raise ImportFileRejected(f"\u201c{shown}\u201d is not a CSV file. Choose a file whose name "
+                                 f"ends in .csv.{hint}")
+
+
 def _text_of(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise ImportFileRejected(f"The file is larger than {MAX_BYTES // 1_000_000} MB. "

@@ -32,7 +32,8 @@ from immtrax_portal.domain.organization_rules import (
 )
 from immtrax_portal.domain.permissions import Actor, require_may_link_supervisor, require_staff
 from immtrax_portal.domain.validation import email_problem, name_problem, normalize_email, tidy_name
-from immtrax_portal.services import audit
+from immtrax_portal.program_time import program_date
+from immtrax_portal.services import audit, succession
 
 PAGE_SIZE = 20
 SEARCH_MAX = 100
@@ -164,7 +165,7 @@ def _supervisors(session: Session, organization_id: int) -> list[SupervisorRow]:
         .order_by(Person.last_name, Person.first_name, Person.id)
     ).all()
     return [SupervisorRow(p.id, p.full_name, p.email, p.okta_subject is not None,
-                          since.strftime("%Y-%m-%d")) for p, since in linked]
+                          program_date(since)) for p, since in linked]
 
 
 def organization_detail(actor: Actor, organization_id: int) -> OrganizationDetail:
@@ -282,8 +283,8 @@ def _person_problems(email: str, first_name: str, last_name: str, needs_name: bo
         problems["email"] = problem
     if needs_name:
         for field, value, which in (("first_name", first_name, "first"), ("last_name", last_name, "last")):
-            if problem := name_problem(value, which):
-                problems[field] = problem.replace("the person's", "the supervisor's")
+            if problem := name_problem(value, which, whose="the supervisor's"):
+                problems[field] = problem
     return problems
 
 
@@ -370,4 +371,7 @@ def unlink_supervisor(actor: Actor, organization_id: int, person_id: int, *, sou
                      actor_role=actor.role, organization_id=organization_id, target_type="person",
                      target_id=person_id, source_ip=source_ip,
                      details={"last_supervisor_with_open_requests": bool(warning)})
+        # Supervisor succession: staff are alerted at once when this was the last one.
+        succession.after_supervisor_left(session, organization_id, rule="succession.unlinked_by_staff",
+                                         cause="its last supervisor was unlinked by program staff")
         return warning

@@ -4,7 +4,13 @@ Every filter lives in the page's URL (``QueueFilters.from_query`` / ``to_query``
 a shared link shows the same queue; the CSV export reads the same parameters.
 
 How it stays fast (figures in benchmarks/README.md):
-- the tab counts are one ``GROUP BY status`` over the other filters, never one count per tab;
+- the tab counts of the default page, "Mine", "Unassigned" and a type filter are read from
+  ``request_tab_count``, which triggers keep exact on every change of a request (migration
+  0008_search_indexes); under any other filter they are one ``GROUP BY status`` on that filter's
+  index, never one count per tab;
+- a name or e-mail search finds its people on an index (PostgreSQL: pg_trgm GIN indexes; SQLite:
+  the FTS5 trigram table ``person_search``), then filters requests by them;
+- the organization list of the filter is read once per change, shared by the worker's tabs;
 - a page is found by ids only (``ORDER BY`` on an index, ``LIMIT/OFFSET``), and only its 20 ids
   are then joined with the person and organization tables;
 - the indexes ``ix_access_request_status_waiting`` (status, status_changed_at, id),
@@ -24,11 +30,22 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain import program_clock as clock
 from immtrax_portal.domain.business_days import business_days_waited, waiting_cutoff
-from immtrax_portal.domain.enums import OPEN_STATUSES, RequestStatus, RequestType
-from immtrax_portal.domain.models import AccessRequest, Organization, Person, utcnow
-from immtrax_portal.domain.permissions import Actor, require_staff
-from immtrax_portal.program_time import program_day, program_stamp
+from immtrax_portal.domain.enums import OPEN_STATUSES, AccessLevel, RequestStatus, RequestType
+from immtrax_portal.domain.models import (
+    AccessRequest,
+    AuditChainHead,
+    Grant,
+    Organization,
+    Person,
+    RequestTabCount,
+    utcnow,
+)
+from immtrax_portal.domain.permissions import Actor, covered_owner_ids, require_staff
+from immtrax_portal.program_time import machine_time, program_day, program_stamp
+from immtrax_portal.services import clock_figures, queue_marks
+from immtrax_portal.services.roster import person_name_lower
 from immtrax_portal.settings import get_settings
 
 PAGE_SIZE = 20
@@ -48,10 +65,13 @@ TAB_LABELS = {OPEN_TAB: "All open", ALL_TAB: "All", **{s.value: s.label for s in
 
 SORTS = {
     "waiting": "Waiting longest first",
+    "time_left": "Least time left first",
     "newest": "Newest first",
     "number": "Request number",
     "organization": "Organization",
 }
+
+OWNERS = {"": "Anyone", "mine": "Mine", "unassigned": "Unassigned"}
 
 _NUMBER_PREFIX = re.compile(r"^imr-\d{0,4}(-\d{0,6})?$")
 _DIGITS = re.compile(r"^\d{1,6}$")
@@ -69,6 +89,7 @@ class QueueFilters:
     overdue_only: bool = False
     sort: str = "waiting"
     page: int = 1
+    owner: str = ""
 
     @classmethod
     def from_query(cls, params: Mapping[str, object]) -> QueueFilters:
@@ -83,7 +104,9 @@ class QueueFilters:
         status = text("status")
         kind = text("type")
         sort = text("sort")
+        owner = text("owner")
         return cls(
+            owner=owner if owner in OWNERS else "",
             status=status if status in TABS else OPEN_TAB,
             request_type=kind if kind in RequestType._value2member_map_ else "",
             organization_id=number("org", 2**31 - 1),
@@ -101,6 +124,7 @@ class QueueFilters:
                  "older_than": self.older_than_days or "", "q": self.search,
                  "overdue": "1" if self.overdue_only else "",
                  "sort": self.sort if self.sort != "waiting" else "",
+                 "owner": self.owner,
                  "page": self.page if self.page > 1 else ""}
         return urlencode({k: v for k, v in pairs.items() if v != ""})
 
@@ -123,6 +147,11 @@ class QueueRow:
     waiting_since: str
     waited: str
     overdue: str
+    owner: str = ""
+    clock: str = ""
+    clock_marker: str = ""
+    duplicate_of: str = ""
+    covering_for: str = ""
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -185,14 +214,29 @@ def _search_condition(session: Session, search: str, now: datetime):
     return AccessRequest.subject_person_id.in_(_matching_people(session, needle))  # type: ignore[attr-defined]
 
 
+def _fts_phrase(needle: str) -> str:
+    """``needle`` as one FTS5 phrase: inside double quotes every character stands for itself."""
+    return '"' + needle.replace('"', '""') + '"'
+
+
+def matching_people_query(dialect: str, needle: str):
+    """SELECT the ids of people whose name or email contains ``needle`` (lower-case), on an index:
+    PostgreSQL's trigram indexes (``ix_person_email_trgm``, ``ix_person_full_name_trgm``), SQLite's
+    FTS5 trigram table ``person_search`` (case-insensitive, so it finds at least what a lower()
+    match did). Fewer than 3 characters hold no trigram: those few searches scan the people."""
+    if dialect == "sqlite" and len(needle) >= 3:
+        search = sa.table("person_search", sa.column("rowid"))
+        return select(search.c.rowid).where(
+            sa.text("person_search MATCH :phrase").bindparams(phrase=_fts_phrase(needle)))
+    return select(Person.id).where(sa.or_(Person.email.contains(needle, autoescape=True),  # type: ignore[union-attr]
+                                          person_name_lower().contains(needle, autoescape=True)))
+
+
 def _matching_people(session: Session, needle: str) -> list[int]:
-    """Ids of people whose name or email contains ``needle``: one scan of the person table per
-    page, shared by the counts and the page (bounded; a vaguer search should be refined)."""
-    full_name = sa.func.lower(Person.first_name + " " + Person.last_name)
-    return list(session.exec(
-        select(Person.id).where(sa.or_(Person.email.contains(needle, autoescape=True),  # type: ignore[union-attr]
-                                       full_name.contains(needle, autoescape=True)))
-        .limit(MAX_PEOPLE_MATCHED)))
+    """Ids of people whose name or email contains ``needle``: one indexed lookup per page, shared
+    by the counts and the page (bounded; a vaguer search should be refined)."""
+    query = matching_people_query(session.get_bind().dialect.name, needle)
+    return list(session.exec(query.limit(MAX_PEOPLE_MATCHED)))
 
 
 def _tab_condition(tab: str):
@@ -203,9 +247,16 @@ def _tab_condition(tab: str):
     return AccessRequest.status == RequestStatus(tab)
 
 
-def filter_conditions(session: Session, filters: QueueFilters, now: datetime) -> list:
+def filter_conditions(session: Session, filters: QueueFilters, now: datetime,
+                      actor: Actor | None = None) -> list:
     """The WHERE terms of every filter but the tab (a name search looks its people up once)."""
     terms = []
+    if filters.owner == "mine":
+        # Mine: one's own, and those of the colleagues one stands in for today (a staff backup).
+        mine = {actor.person_id, *covered_owner_ids(actor)} if actor else {-1}
+        terms.append(AccessRequest.owner_id.in_(sorted(mine)))  # type: ignore[union-attr]
+    elif filters.owner == "unassigned":
+        terms.append(AccessRequest.owner_id.is_(None))  # type: ignore[union-attr]
     if filters.request_type:
         terms.append(AccessRequest.request_type == RequestType(filters.request_type))
     if filters.organization_id:
@@ -230,59 +281,122 @@ def _order(sort: str) -> list:
     return [AccessRequest.status_changed_at.asc(), AccessRequest.id.asc()]  # type: ignore[union-attr]
 
 
-def ordered_ids(filters: QueueFilters, terms: list):
+def ordered_ids(filters: QueueFilters, terms: list, session: Session | None = None,
+                now: datetime | None = None):
     """SELECT id ... in the queue's order; joins the organization only to sort by its name."""
     query = select(AccessRequest.id).where(_tab_condition(filters.status), *terms)
     if filters.sort == "organization":
         query = query.join(Organization, Organization.id == AccessRequest.organization_id)
+    if filters.sort == "time_left" and session is not None:
+        return query.order_by(*clock_figures.time_left_order(session, now or utcnow()))
     return query.order_by(*_order(filters.sort))
 
 
 # --- Reading ----------------------------------------------------------------------------------------
 
 
+def _core(session: Session, statement):
+    """Run a read of plain columns on the session's connection, past the ORM's per-statement
+    bookkeeping (identity map, autoflush, loader options), which a page of columns never needs
+    and which cost more than the SQL itself on the queue's page."""
+    return session.connection().execute(statement)
+
+
 def tab_counts(session: Session, terms: list) -> dict[str, int]:
     """Counts per tab under the other filters' ``terms``: one GROUP BY status."""
-    grouped = session.exec(
+    grouped = _core(session,
         select(AccessRequest.status, sa.func.count())
         .where(*terms)
         .group_by(AccessRequest.status)
     ).all()
-    per_status = {str(getattr(status, "value", status)): count for status, count in grouped}
+    return _per_tab({str(getattr(status, "value", status)): count for status, count in grouped})
+
+
+def maintained_counts(session: Session, filters: QueueFilters,
+                      actor: Actor | None = None) -> dict[str, int] | None:
+    """The tab counts read from ``request_tab_count`` (kept by triggers on every insert, update
+    and delete of a request, so they are exact in every transaction): a handful of rows, whatever
+    the number of requests. Only the owner and type filters are kept there; None under any other
+    filter (its counts come from ``tab_counts``, on that filter's index)."""
+    if filters.organization_id or filters.older_than_days or filters.search or filters.overdue_only:
+        return None
+    query = select(RequestTabCount.status, sa.func.sum(RequestTabCount.n)).group_by(RequestTabCount.status)
+    if filters.owner == "mine":
+        # Mine: the caller's and those of the colleagues they stand in for today (as in the rows).
+        mine = {actor.person_id, *covered_owner_ids(actor)} if actor else {-1}
+        query = query.where(RequestTabCount.owner_key.in_(mine))  # type: ignore[attr-defined]
+    elif filters.owner == "unassigned":
+        query = query.where(RequestTabCount.owner_key == 0)
+    if filters.request_type:
+        query = query.where(RequestTabCount.request_type == filters.request_type)
+    return _per_tab({status: int(count or 0) for status, count in _core(session, query)})
+
+
+def _per_tab(per_status: dict[str, int]) -> dict[str, int]:
     counts = {s.value: per_status.get(s.value, 0) for s in STATUS_ORDER}
     counts[OPEN_TAB] = sum(counts[s.value] for s in OPEN_STATUSES)
     counts[ALL_TAB] = sum(per_status.values())
     return counts
 
 
-def _display_rows(session: Session, ids: list[int], now: datetime) -> list[QueueRow]:
-    """The display columns of just these ids, kept in the given order."""
+def _display_rows(session: Session, ids: list[int], now: datetime,
+                  covered: frozenset[int] = frozenset()) -> list[QueueRow]:
+    """The display columns of just these ids, kept in the given order; a row owned by a colleague
+    in ``covered`` (whom the caller stands in for today) is marked with whom it is covered for."""
     if not ids:
         return []
-    found = session.exec(
+    owner = sa.orm.aliased(Person)
+    found = _core(session,
         select(AccessRequest.id, AccessRequest.number, AccessRequest.request_type, AccessRequest.status,
                AccessRequest.created_at, AccessRequest.status_changed_at, Person.first_name,
-               Person.last_name, Person.email, Organization.name)
+               Person.last_name, Person.email, Organization.name, AccessRequest.previous_access_level,
+               AccessRequest.access_level, Grant.access_level, owner.first_name, owner.last_name,
+               AccessRequest.program_seconds, AccessRequest.clock_origin, AccessRequest.organization_id,
+               AccessRequest.owner_id)
         .join(Person, Person.id == AccessRequest.subject_person_id)
         .join(Organization, Organization.id == AccessRequest.organization_id)
+        # The level held today: the "from" of an open Permissions Change kept no level of its own.
+        .join(Grant, sa.and_(Grant.person_id == AccessRequest.subject_person_id,
+                             Grant.organization_id == AccessRequest.organization_id), isouter=True)
+        .join(owner, owner.id == AccessRequest.owner_id, isouter=True)
         .where(AccessRequest.id.in_(ids))  # type: ignore[union-attr]
     ).all()
     by_id = {row[0]: row for row in found}
     cutoffs = overdue_cutoffs(now)
     zone = get_settings().business_time_zone
+    duplicates = queue_marks.likely_duplicates(
+        session, [(row[0], row[17], row[6], row[7]) for row in found if RequestStatus(row[3]).is_open])
+    targets = clock_figures.targets(session)
     rows = []
     for request_id in ids:
-        _, number, kind, status, created, since, first, last, email, org = by_id[request_id]
+        (_, number, kind, status, created, since, first, last, email, org, before, after, held,
+         owner_first, owner_last, program_seconds, origin, _org_id, owner_id) = by_id[request_id]
         status = RequestStatus(status)
+        before = before or (held if status.is_open else None)
         waited = business_days_waited(since, now, zone)
+        clock_text, clock_marker = clock.clock_text(
+            status, clock.program_seconds_now(program_seconds, origin, now, zone),
+            targets.get(RequestType(kind), clock.DEFAULT_TARGET_HOURS))
         rows.append(QueueRow(
-            number=number, type_label=RequestType(kind).label, person=f"{first} {last}", email=email,
+            number=number, type_label=type_text(RequestType(kind), before, after),
+            person=f"{first} {last}", email=email,
             organization=org, status=status.value, status_label=status.label,
             submitted=program_day(created), waiting_since=program_stamp(since),
             waited=_waited_text(waited) if status.is_open else "closed",
             overdue=overdue_marker(status, since, cutoffs) if status.is_open else "",
+            owner=f"{owner_first} {owner_last}" if owner_first else "", clock=clock_text,
+            covering_for=f"{owner_first} {owner_last}" if owner_id in covered and status.is_open else "",
+            clock_marker=clock_marker,
+            duplicate_of=duplicates.get(request_id, ""),
         ))
     return rows
+
+
+def type_text(kind: RequestType, before: AccessLevel | str | None, after: AccessLevel | str | None) -> str:
+    """The type as the queue shows it; a Permissions Change with its levels, from → to."""
+    if kind != RequestType.PERMISSIONS_CHANGE or not before or not after:
+        return kind.label
+    return f"{kind.label}: {AccessLevel(before).label} → {AccessLevel(after).label}"
 
 
 def _waited_text(business_days: int) -> str:
@@ -296,23 +410,45 @@ def queue_page(actor: Actor, filters: QueueFilters, now: datetime | None = None)
     require_staff(actor)
     now = now or utcnow()
     with session_scope() as session:
-        terms = filter_conditions(session, filters, now)
-        counts = tab_counts(session, terms)
+        terms = filter_conditions(session, filters, now, actor)
+        counts = maintained_counts(session, filters, actor)
+        if counts is None:
+            counts = tab_counts(session, terms)
         total = counts[filters.status]
         pages = max(1, -(-total // PAGE_SIZE))
         page = min(filters.page, pages)
-        ids = list(session.exec(ordered_ids(filters, terms).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
-        rows = _display_rows(session, ids, now)
+        ids = list(_core(session, ordered_ids(filters, terms, session, now)
+                         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars())
+        rows = _display_rows(session, ids, now, covered_owner_ids(actor))
     return QueuePage(rows=rows, counts=counts, total=total, page=page, pages=pages,
                      filters=filters.with_changes(page=page))
 
 
 def organization_choices(actor: Actor, limit: int = 2000) -> list[tuple[int, str]]:
-    """Organizations for the filter's list, by name (bounded; the program has a few hundred)."""
+    """Organizations for the filter's list, by name (bounded; the program has a few hundred).
+
+    Read once per change and shared by every tab of the worker: each call reads one row of
+    markers (the audit chain's head, which every audited change moves, and the organizations'
+    highest id and number) and re-reads the list only when they moved."""
     require_staff(actor)
     with session_scope() as session:
-        return [(org_id, name) for org_id, name in session.exec(
+        marker = tuple(session.exec(select(
+            select(AuditChainHead.last_seq).where(AuditChainHead.id == 1).scalar_subquery(),
+            select(sa.func.max(Organization.id)).scalar_subquery(),
+            select(sa.func.count()).select_from(Organization).scalar_subquery())).one())
+        key = (str(session.get_bind().engine.url), limit)
+        cached = _ORGANIZATIONS.get(key)
+        if cached is not None and cached[0] == marker:
+            return list(cached[1])
+        choices = [(org_id, name) for org_id, name in session.exec(
             select(Organization.id, Organization.name).order_by(Organization.name).limit(limit))]
+    if len(_ORGANIZATIONS) > 16:  # one entry per database; tests make many
+        _ORGANIZATIONS.clear()
+    _ORGANIZATIONS[key] = (marker, choices)
+    return list(choices)
+
+
+_ORGANIZATIONS: dict[tuple[str, int], tuple[tuple, list[tuple[int, str]]]] = {}
 
 
 EXPORT_BATCH = 500
@@ -334,13 +470,12 @@ def export_rows(filters: QueueFilters, now: datetime | None = None) -> Iterator[
         .order_by(*_order(filters.sort))
         .execution_options(yield_per=EXPORT_BATCH)
     )
-    stamp = "%Y-%m-%d %H:%M"
     with session_scope() as session:
         terms = [_tab_condition(filters.status), *filter_conditions(session, filters, now)]
         for (number, kind, status, org, code, first, last, email, created, since,
              completed) in session.exec(query.where(*terms)):
             status = RequestStatus(status)
             yield [number, RequestType(kind).label, status.label, org, code, f"{first} {last}", email,
-                   created.strftime(stamp), since.strftime(stamp),
-                   completed.strftime(stamp) if completed else "",
+                   machine_time(created), machine_time(since),
+                   machine_time(completed) if completed else "",
                    overdue_marker(status, since, cutoffs) if status.is_open else ""]

@@ -23,6 +23,7 @@ from immtrax_portal.domain.models import AccessRequest, Invitation, Person, utcn
 from immtrax_portal.domain.permissions import RESEND, Actor, NotAllowed, require_request_action, status_allows
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.services import audit, emails
+from immtrax_portal.services.delegations import on_behalf_details
 from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.request_store import RequestChanged, save_transition, touch_request
 from immtrax_portal.settings import get_settings
@@ -99,11 +100,14 @@ def _send_reminder(request_id: int, invitation_id: int, sent_before: int, reache
 # --- Expiry -------------------------------------------------------------------------------------
 
 
-def expire_overdue_invitations(now: datetime | None = None) -> list[int]:
-    """Requests whose open invitation ran out move to expired; the supervisor is told. Returns ids."""
+def expire_overdue_invitations(now: datetime | None = None, *, request_id: int | None = None) -> list[int]:
+    """Requests whose open invitation ran out move to expired; the supervisor is told. Returns ids.
+    ``request_id``: only that request's invitation (the demo world ages one invitation)."""
     now = now or utcnow()
+    only = (Invitation.request_id == request_id,) if request_id is not None else ()
     with session_scope() as session:
-        overdue = [(i.id, r.id) for i, r in _open_invitations_awaiting(session, Invitation.expires_at <= now)]
+        overdue = [(i.id, r.id) for i, r in _open_invitations_awaiting(session, Invitation.expires_at <= now,
+                                                                          *only)]
     expired = []
     for invitation_id, request_id in overdue:
         try:
@@ -158,15 +162,17 @@ def resend_invitation(actor: Actor, request_id: int, expected_version: int | Non
         if expected_version is not None and request.version != expected_version:
             raise RequestChanged()
         require_resendable(request)
+        both_names = on_behalf_details(session, actor, request) or None
         if request.status == RequestStatus.AWAITING_AGREEMENT:
             touch_request(session, request)
             audit.record(session, action=AuditAction.RESEND_INVITATION, actor_id=actor.person_id,
                          actor_role=actor.role,
                          organization_id=request.organization_id, request_id=request.id,
-                         target_type="access_request", target_id=request.number, source_ip=source_ip)
+                         target_type="access_request", target_id=request.number, source_ip=source_ip,
+                         details=both_names)
         else:   # expired (require_resendable allowed no other status)
             save_transition(session, request, Action.REISSUE_INVITATION, actor_id=actor.person_id,
-                            actor_role=actor.role, source_ip=source_ip)
+                            actor_role=actor.role, source_ip=source_ip, details=both_names)
         invitation, token = issue_invitation(session, request, subject.email)
         emails.invitation(session, request, to=subject.email, token=token,
                           expires_at=invitation.expires_at, first=False)
@@ -177,3 +183,9 @@ def run_invitation_housekeeping(now: datetime | None = None) -> dict[str, list[i
     """Expire what is overdue, then remind what is due: one call for a periodic job."""
     now = now or utcnow()
     return {"expired": expire_overdue_invitations(now), "reminded": send_due_reminders(now)}
+
+
+def run_invitation_jobs(now: datetime) -> int:
+    """The housekeeping job (services/housekeeping.py): how many invitations expired or were reminded."""
+    done = run_invitation_housekeeping(now)
+    return len(done["expired"]) + len(done["reminded"])

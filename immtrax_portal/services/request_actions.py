@@ -31,7 +31,9 @@ from immtrax_portal.domain.permissions import (
 )
 from immtrax_portal.domain.workflow import Action, IllegalTransition
 from immtrax_portal.program_time import program_stamp
-from immtrax_portal.services import audit, emails
+from immtrax_portal.services import access_ends, audit, emails, succession
+from immtrax_portal.services.automatic_deletion import is_system_submitted
+from immtrax_portal.services.delegations import on_behalf_details
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 
 # The actions this module applies (resending an invitation is services/reminders.py's).
@@ -71,7 +73,8 @@ def act_on_request(actor: Actor, request_id: int, given: ActionInput, *,
         try:
             save_transition(session, request, given.action, actor_id=actor.person_id,
                             actor_role=actor.role, reason=given.reason, source_ip=source_ip,
-                            expected_version=given.expected_version)
+                            expected_version=given.expected_version,
+                            details=on_behalf_details(session, actor, request) or None)
         except RequestChanged:
             raise RequestChanged(_changed_message(session, request.id)) from None
         _apply_grant_changes(session, request, given.action, actor, source_ip)
@@ -109,12 +112,23 @@ def _apply_grant_changes(session: Session, request: AccessRequest, action: Actio
         grant.access_level, grant.active, grant.since, grant.until = request.access_level, True, now, None
         grant.immtrax_username = request.immtrax_username
         session.add(grant)
+        session.flush()
+        access_ends.schedule_after_provision(session, request, grant, actor_id=actor.person_id,
+                                             actor_role=actor.role, source_ip=source_ip)
         if request.request_type == RequestType.CHANGE_EMPLOYER and request.former_organization_id:
             _end_former_grant(session, request, now)
     elif action == Action.APPLY_LEVEL and grant is not None:
         grant.access_level = request.access_level
         session.add(grant)
+    elif action == Action.CONFIRM_DELETION and grant is not None:
+        # The deletion stands: a supervisor whose own access it removed no longer supervises the
+        # organization (usually done at submission already, when access was suspended; a no-op then).
+        succession.after_access_ended(session, grant, now)
+        return
     elif action in (Action.REJECT, Action.CANCEL) and request.request_type == RequestType.ACCESS_DELETION:
+        # A scheduled removal goes with its request (the grant was never suspended).
+        access_ends.cancel_for_request(session, request, actor_id=actor.person_id, actor_role=actor.role,
+                                       source_ip=source_ip)
         # The deletion was the only reason access was suspended: restore it.
         if grant is not None and not grant.active:
             grant.active, grant.until = True, None
@@ -146,5 +160,6 @@ def _supervisor_emails(session: Session, organization_id: int) -> list[str]:
 
 
 def _tell_people(session: Session, request: AccessRequest, given: ActionInput) -> None:
-    if given.action in emails.NOTICE_ACTIONS:
+    # A request the portal opened itself has no one to tell as its submitter (its mailbox is .invalid).
+    if given.action in emails.NOTICE_ACTIONS and not is_system_submitted(session, request):
         emails.action_notice(session, request, given.action, given.reason)

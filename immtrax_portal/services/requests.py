@@ -37,7 +37,8 @@ from immtrax_portal.domain.permissions import (
     require_supervisor_of,
 )
 from immtrax_portal.domain.workflow import Action, transition
-from immtrax_portal.services import audit, emails
+from immtrax_portal.program_time import program_today
+from immtrax_portal.services import access_ends, audit, emails, succession
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.wizard.answers import RequestDraft
@@ -103,7 +104,9 @@ def _roster_grant(session: Session, draft: RequestDraft) -> Grant:
 
 
 def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: str,
-                    today: date, source_ip: str) -> AccessRequest:
+                    today: date, source_ip: str, *, receipt: bool = True) -> AccessRequest:
+    """One request with its events, invitation and emails, in the caller's transaction (the
+    several-people form sends one receipt for all its requests instead of one each)."""
     require_supervisor_of(actor, draft.organization_id)
     organization = session.get(Organization, draft.organization_id)
     inactive = organization is None or not organization.active
@@ -147,10 +150,13 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
         subject_person_id=subject.id,
         former_organization_id=former_org,
         access_level=AccessLevel(draft.access_level) if draft.access_level else None,
+        previous_access_level=(grant.access_level if grant is not None
+                               and draft.request_type == RequestType.PERMISSIONS_CHANGE else None),
         job_title=draft.job_title.strip(),
         phone=v.format_phone(draft.phone) if draft.phone.strip() else "",
         start_date=v.parse_date(draft.start_date) if draft.start_date else None,
         last_day=v.parse_date(draft.last_day) if draft.last_day else None,
+        access_ends_on=v.parse_date(draft.access_ends_on) if draft.access_ends_on else None,
         reason=(DeletionReason(draft.deletion_reason).label if draft.deletion_reason else ""),
         note=draft.note.strip(),
         idempotency_key=key,
@@ -161,7 +167,7 @@ def _create_request(session: Session, actor: Actor, draft: RequestDraft, key: st
     session.add(request)
     session.flush()
     _record_submission(session, actor, request, source_ip)
-    _route_new_request(session, actor, request, subject, grant, source_ip)
+    _route_new_request(session, actor, request, subject, grant, source_ip, receipt=receipt)
     return request
 
 
@@ -176,7 +182,7 @@ def _record_submission(session: Session, actor: Actor, request: AccessRequest, s
 
 
 def _route_new_request(session: Session, actor: Actor, request: AccessRequest, subject: Person,
-                       grant: Grant | None, source_ip: str) -> None:
+                       grant: Grant | None, source_ip: str, *, receipt: bool = True) -> None:
     """Move the new request to where it waits next, with the emails that go with it."""
     if request.request_type.needs_agreement:
         invitation, token = issue_invitation(session, request, subject.email)
@@ -185,7 +191,13 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
         emails.invitation(session, request, to=subject.email, token=token,
                           expires_at=invitation.expires_at, first=True)
     # Permissions changes and deletions wait in "submitted" until staff start the review.
-    if request.request_type == RequestType.ACCESS_DELETION and grant is not None:
+    if request.request_type == RequestType.ACCESS_DELETION and grant is not None \
+            and access_ends.is_ahead(request.last_day):
+        # A last day still ahead: access ends at the end of that day (the housekeeping job).
+        access_ends.schedule(session, grant, access_ends.SCHEDULED_REMOVAL, request.last_day,
+                             request=request, actor_id=actor.person_id, actor_role=actor.role,
+                             source_ip=source_ip)
+    elif request.request_type == RequestType.ACCESS_DELETION and grant is not None:
         grant.active = False
         grant.until = utcnow()
         session.add(grant)
@@ -193,12 +205,29 @@ def _route_new_request(session: Session, actor: Actor, request: AccessRequest, s
                      actor_role=actor.role, organization_id=request.organization_id,
                      request_id=request.id, target_type="grant", target_id=grant.id,
                      source_ip=source_ip, reason=request.reason)
-    emails.submission_receipt(session, request, next_steps(request.request_type))
+        succession.after_access_ended(session, grant, utcnow())
+    if receipt:
+        emails.submission_receipt(session, request, next_steps(request.request_type, request.last_day))
     session.add(request)
 
 
-def next_steps(request_type: RequestType) -> list[str]:
+def next_steps(request_type: RequestType, last_day: date | None = None) -> list[str]:
     """What happens after submission, in order, with who acts."""
+    if request_type == RequestType.CHANGE_EMPLOYER:
+        return [
+            "1. The employee receives an email invitation and signs the imMTrax User Agreement for "
+            "your organization with their own Okta account.",
+            "2. Montana Immunization Program staff review the request.",
+            "3. Staff move the employee's imMTrax access to your organization and send them their "
+            "login details; their access at the former organization ends.",
+        ]
+    if request_type == RequestType.ACCESS_DELETION and access_ends.is_ahead(last_day):
+        return [
+            f"1. The user keeps access until the end of {last_day.strftime('%B %-d, %Y')} (Montana "
+            "time); until then you can move that day or cancel this request on your dashboard.",
+            "2. Access is suspended automatically when that day ends.",
+            "3. Montana Immunization Program staff confirm the removal in imMTrax.",
+        ]
     if request_type.needs_agreement:
         return [
             "1. The new user receives an email invitation and signs the imMTrax User Agreement "
@@ -220,7 +249,7 @@ def next_steps(request_type: RequestType) -> list[str]:
 def submit_request(person_id: int, draft: RequestDraft, idempotency_key: str, *,
                    source_ip: str = "", today: date | None = None) -> AccessRequest:
     """Submit once: a repeated key returns the request the first call created."""
-    today = today or date.today()
+    today = today or program_today()  # the program's calendar day, as the last day is meant
     key = idempotency_key.strip()[:64]
     if len(key) < 16:
         raise SubmissionRefused("This form is out of date. Reload the page and try again.")

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, literal_column, or_
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.models import Grant, Organization, Person
+from immtrax_portal.program_time import program_date
 
 MAX_MATCHES = 20
 MAX_QUERY_LENGTH = 100
@@ -31,6 +32,12 @@ class RosterEntry:
     since: str
 
 
+def person_name_lower():
+    """lower(first_name || ' ' || last_name), spelled exactly as PostgreSQL's trigram index
+    ``ix_person_full_name_trgm`` is (a literal space: a bound one would not match the index)."""
+    return func.lower(Person.first_name + literal_column("' '") + Person.last_name)
+
+
 def _like_pattern(query: str) -> str:
     """``%query%`` with LIKE's own wildcards escaped, so "_" and "%" match themselves."""
     escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -41,7 +48,7 @@ def _entry(person: Person, grant: Grant) -> RosterEntry:
     return RosterEntry(
         person_id=person.id, full_name=person.full_name, email=person.email,
         access_level=grant.access_level.value, access_level_label=grant.access_level.label,
-        since=grant.since.date().isoformat() if grant.since else "",
+        since=program_date(grant.since) if grant.since else "",
     )
 
 
@@ -61,7 +68,7 @@ def search_roster(organization_id: int, query: str, limit: int = MAX_MATCHES) ->
     statement = _active_roster(organization_id)
     if words:
         pattern = _like_pattern(words)
-        full_name = func.lower(Person.first_name + " " + Person.last_name)
+        full_name = person_name_lower()
         statement = statement.where(or_(
             full_name.like(pattern, escape="\\"),
             func.lower(Person.last_name).like(pattern, escape="\\"),

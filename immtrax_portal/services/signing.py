@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,7 +30,7 @@ from immtrax_portal.domain.models import (
     Person,
     utcnow,
 )
-from immtrax_portal.domain.validation import tidy_name
+from immtrax_portal.domain.person_names import names_match
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.program_time import program_time
 from immtrax_portal.services import audit, emails
@@ -53,14 +52,8 @@ def masked_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
-def normalized_name(name: str) -> str:
-    return tidy_name(unicodedata.normalize("NFKC", name)).casefold()
-
-
-def names_match(typed: str, first_name: str, last_name: str) -> bool:
-    """Typed full name against the invited one, ignoring case, runs of whitespace and the kind of
-    apostrophe (a phone types D’Arcy where the supervisor typed D'Arcy)."""
-    return bool(typed.strip()) and normalized_name(typed) == normalized_name(f"{first_name} {last_name}")
+# The typed name is compared with the invited one by the names module's one rule
+# (``names_match``: Unicode forms, case, the kind of apostrophe, periods and spaces).
 
 
 # --- Opening the link -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from immtrax_portal.domain.models import AccessRequest, Person, StaffNote
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_staff
 from immtrax_portal.program_time import program_stamp
 from immtrax_portal.services import audit
+from immtrax_portal.services.delegations import on_behalf_details
 
 NOTE_MAX = 2000
 NOTE_ADDED = AuditAction.STAFF_NOTE_ADDED  # staff-only audit action: hidden from others' history
@@ -46,7 +47,8 @@ def add_note(actor: Actor, request_id: int, body: str, *, source_ip: str = "") -
         session.flush()
         audit.record(session, action=NOTE_ADDED, actor_id=actor.person_id, actor_role=actor.role,
                      organization_id=request.organization_id, request_id=request.id,
-                     target_type="staff_note", target_id=note.id, source_ip=source_ip)
+                     target_type="staff_note", target_id=note.id, source_ip=source_ip,
+                     details=on_behalf_details(session, actor, request) or None)
         return note.id
 
 

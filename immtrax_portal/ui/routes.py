@@ -10,6 +10,8 @@ from immtrax_portal.settings import get_settings
 HOME = "/"
 DASHBOARD = "/dashboard"
 WIZARD = "/requests/new"
+BATCH = "/requests/new/several"
+BACKUPS = "/backups"
 NOT_ALLOWED = "/not-allowed"
 AUTH_PREFIX = "/auth/"  # the sign-in routes: never a place to return to after signing in
 SIGN_IN = "/auth/sign-in"
@@ -26,6 +28,9 @@ STAFF_ORGANIZATIONS = "/staff/organizations"
 STAFF_ORGANIZATION = "/staff/organization"
 STAFF_ORGANIZATION_IMPORT = "/staff/organizations/import"
 STAFF_AGREEMENTS = "/staff/agreements"
+REVIEWS = "/reviews"
+STAFF_REVIEWS = "/staff/reviews"
+STAFF_INACTIVITY = "/staff/inactivity"
 
 
 def absolute_url(path: str) -> str:
@@ -45,6 +50,12 @@ def sign_in_url(return_to: str = DASHBOARD) -> str:
 def sign_in_page_url(return_to: str = DASHBOARD) -> str:
     """The portal's own page before Okta: what you need, then the button to the provider."""
     return f"{SIGN_IN_PAGE}?return_to={quote(return_to, safe='/')}"
+
+
+def timed_out_sign_in_url(return_to: str) -> str:
+    """Where a tab goes when its session timed out: the sign-in page, saying why, and back to
+    ``return_to`` afterwards."""
+    return f"{sign_in_page_url(return_to)}&timed_out=1"
 
 
 def request_url(number: str) -> str:
@@ -72,9 +83,26 @@ def wizard_prefill_url(request_type: str, organization_id: int | str, person_id:
            f"&person={quote(str(person_id))}"
 STAFF_QUEUE = "/staff/queue"
 STAFF_METRICS = "/staff/metrics"
+STAFF_TARGETS = "/staff/targets"
+STAFF_BACKUPS = "/staff/backups"
 STAFF_QUEUE_CSV = "/staff/queue.csv"  # a server route (downloads/queue_csv.py): link with reload_document
 
 
 def with_query(path: str, query: str) -> str:
     """``path?query``, or just ``path`` when there is no query."""
     return f"{path}?{query}" if query else path
+
+# Access over time (issue 16).
+RENEWAL = "/renew"                      # the emailed re-signing link: /renew/<token>
+STAFF_ACCESS_ENDS = "/staff/access-ends"  # upcoming scheduled removals and end dates
+STAFF_SUCCESSION = "/staff/succession"    # organizations with one or no supervisor, nominations
+
+
+def renewal_url(token: str) -> str:
+    return f"{RENEWAL}/{quote(token, safe='')}"
+
+
+def phone_href(phone: str) -> str:
+    """A ``tel:`` link for a US number as the settings spell it ("(406) 444-5580")."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return f"tel:+1{digits[-10:]}" if len(digits) >= 10 else f"tel:{digits}"

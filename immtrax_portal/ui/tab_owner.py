@@ -17,16 +17,20 @@ the reset also rebuilds the router vars from the current event's own router data
 
 from __future__ import annotations
 
+import functools
+
 from reflex.middleware import Middleware
 from reflex_base import constants
 from reflex_base.event.context import EventContext
 
 from immtrax_portal.auth.sessions import (
+    caller_from_cookie_header,
     cookie_value,
     hash_of,
     person_from_cookie_header,
     session_cookie_name,
 )
+from immtrax_portal.ui.state.guard import _EVENT_CALLER, off_loop
 from immtrax_portal.ui.state.session import SessionState
 
 
@@ -65,11 +69,29 @@ def forget_router_data(root, event) -> None:
     root.router_data = root._update_router_vars(_current_router_data(event), {})
 
 
+def _is_background(event_name: str) -> bool:
+    try:
+        from reflex_base.registry import RegistrationContext
+
+        return RegistrationContext.get().event_handlers[event_name].handler.is_background
+    except Exception:  # noqa: BLE001 - unknown to the registry (a hydrate): an ordinary event
+        return False
+
+
 class TabOwnerMiddleware(Middleware):
+    """Looks the caller up once per event (in a worker thread) for the session check below, and
+    leaves it for the guard's door (``SessionState._resolve_caller``) to reuse. A background
+    event (a page's watcher) lives on long after this: it neither counts as activity on the
+    session nor leaves its caller behind; its door looks up afresh."""
+
     async def preprocess(self, app, state, event):
         root = state._get_root_state()
         session_state = await root.get_state(SessionState)
-        presented = session_fingerprint(root.router.headers.cookie)
+        cookie = root.router.headers.cookie
+        background = _is_background(event.name)
+        caller = await off_loop(functools.partial(caller_from_cookie_header, cookie, touch=not background))
+        _EVENT_CALLER.set(None if background else (cookie, caller))
+        presented = caller.session_hash if caller is not None else ""
         if session_state._session_fingerprint != presented:
             # Load every app state first: a state manager that loads lazily (Redis) would
             # otherwise bring back a substate's old values later.

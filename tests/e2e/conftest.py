@@ -14,19 +14,24 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import psutil
 import pytest
+from sqlmodel import select
 
 from tests.e2e.browser import launch_chromium
 from tests.support.databases import SINGLE_BACKEND, empty_database_url
 from tests.support.smtp_server import FakeSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
+DANA_EMAIL = "dana.whitfield@billingsclinic.example"   # demo-supervisor-two-orgs
+STAFF_EMAIL = "pat.oconnor@mt.example"                 # demo-staff
 
 
 def xdist_worker_number() -> int:
@@ -41,6 +46,14 @@ WORKER = xdist_worker_number()
 APP_PORT = int(os.environ.get("IMMTRAX_E2E_PORT", "3100")) + WORKER
 OIDC_PORT = int(os.environ.get("IMMTRAX_E2E_OIDC_PORT", "3110")) + WORKER
 SCREENSHOTS = ROOT / "screenshots"
+
+
+def own_portal_ports(slot: int) -> tuple[int, int]:
+    """The portal and sign-in ports of a module that starts a portal of its own (slot 0: the fault
+    tests, 1: operations). Fixed per slot, not per worker (a module runs whole on one worker), so
+    the PostgreSQL pass serves the SQLite pass's front-end build, which is built for one URL."""
+    port = int(os.environ.get("IMMTRAX_E2E_PORT", "3100")) + 40 + 2 * slot
+    return port, port + 1
 WEB_DIR = os.environ.get("IMMTRAX_E2E_WEB_DIR", str(ROOT / ".web-e2e")) + (f"-gw{WORKER}" if WORKER else "")
 START_TIMEOUT_S = 600
 
@@ -113,6 +126,9 @@ class PortalProcess:
         with self.log.open("a") as out:
             out.write(f"\n--- start {self.starts} ---\n")
             out.flush()
+            if self.starts == 1:  # one build per run, copied for each portal's origin
+                subprocess.run([sys.executable, "-m", "tests.support.front_end_builds"], env=self.env,
+                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, check=False)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "immtrax_portal.cli", "serve"], env=self.env, cwd=ROOT,
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -325,3 +341,46 @@ def sign_in_as(page, portal: str, subject: str, return_to: str = "/dashboard") -
     wanted = urlsplit(return_to).path.rstrip("/")
     page.wait_for_url(lambda url: url.startswith(portal) and urlsplit(url).path.rstrip("/") == wanted,
                       wait_until="domcontentloaded")
+    wait_until_hydrated(page)
+
+
+def wait_until_hydrated(page) -> None:
+    """Waits for the tab's state to arrive; what a test types before it may be wiped by the first render."""
+    page.locator('main[data-hydrated="true"]').wait_for()
+
+
+@pytest.fixture
+def in_review(portal_env):
+    """Makes a New Access request of Dana's at Laurel Pediatrics, signed and in review, and gives
+    its number: a test that acts on a request acts on its own, so the demo requests other tests
+    on the same portal look at stay as they are, whatever order the tests run in."""
+    from immtrax_portal.db import session_scope
+    from immtrax_portal.domain.enums import AccessLevel, RequestType, Role
+    from immtrax_portal.domain.models import Organization, Person
+    from immtrax_portal.domain.workflow import Action
+    from immtrax_portal.services.requests import RequestDraft, submit_request
+    from tests.e2e.security.world import _advance
+    from tests.support.databases import use_database
+
+    def make(first: str = "Rowan", question: str = "") -> str:
+        """With ``question``, staff (Pat) have asked Dana it, and the request waits on her."""
+        with use_database(portal_env["IMMTRAX_DATABASE_URL"]):
+            with session_scope() as session:
+                dana = session.exec(select(Person).where(
+                    Person.email == DANA_EMAIL)).one().id
+                laurel = session.exec(select(Organization).where(Organization.code == "LPD-0202")).one().id
+            tag = "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:8])   # letters only
+            draft = RequestDraft(organization_id=laurel, request_type=RequestType.NEW_ACCESS,
+                                 first_name=first, last_name=f"Words{tag}",
+                                 email=f"{first.lower()}.{tag}@laurelpeds.example",
+                                 phone="4065550111", job_title="Nurse",
+                                 start_date=(date.today() + timedelta(days=5)).isoformat(),
+                                 access_level=AccessLevel.RECORD_MAINTENANCE.value)
+            request = submit_request(dana, draft, f"own-request-{tag}-000000")
+            _advance(request.id, [Action.SIGN_AGREEMENT], None, Role.APPLICANT)
+            if question:
+                with session_scope() as session:
+                    pat = session.exec(select(Person).where(Person.email == STAFF_EMAIL)).one().id
+                _advance(request.id, [Action.ASK_FOR_INFO], pat, Role.STAFF, reason=question)
+            return request.number
+    return make

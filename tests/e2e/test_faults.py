@@ -27,6 +27,7 @@ from immtrax_portal.domain.models import (
 from tests.e2e.conftest import (
     ROOT,
     PortalProcess,
+    own_portal_ports,
     portal_environment,
     save_screenshot,
     sign_in_as,
@@ -34,7 +35,6 @@ from tests.e2e.conftest import (
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import at_step, fill_person, press_continue, radio
 from tests.support.databases import SINGLE_BACKEND, database_unavailable, empty_database_url
-from tests.support.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -44,9 +44,10 @@ DATABASE_MESSAGE = "The portal cannot reach its database right now"
 
 @pytest.fixture(scope="module")
 def own_portal(tmp_path_factory) -> PortalProcess:
+    app_port, oidc_port = own_portal_ports(0)
     with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp("faults-db")) as url:
-        env = portal_environment(tmp_path_factory.mktemp("faults-portal"), url, port=free_port(),
-                                 oidc_port=free_port(), web_dir=str(ROOT / ".web-e2e-faults"))
+        env = portal_environment(tmp_path_factory.mktemp("faults-portal"), url, port=app_port,
+                                 oidc_port=oidc_port, web_dir=str(ROOT / ".web-e2e-faults"))
         process = PortalProcess(env)
         process.prepare()
         try:

@@ -58,7 +58,7 @@ def test_the_supervisor_dashboard_shows_trackers_actions_and_the_roster(portal, 
         invite = main.locator(f'li[data-number="{APPLICANT}"]')
         invite.get_by_text("Waiting on the applicant to sign the User Agreement").wait_for()
         assert invite.locator('[aria-current="step"]').inner_text().startswith("●")
-        resend = f"Resend the invitation for request {APPLICANT}"
+        resend = f"Resend invitation for request {APPLICANT}"
         assert invite.get_by_role("button", name=resend).is_visible()
         assert invite.get_by_role("button", name=f"Cancel request {APPLICANT}").is_visible()
         roster = main.get_by_role("region", name="People with imMTrax access at Billings Family Clinic")
@@ -71,7 +71,7 @@ def test_the_supervisor_dashboard_shows_trackers_actions_and_the_roster(portal, 
 def test_change_level_from_the_roster_opens_the_wizard_with_the_person_chosen(portal, page_at):
     page = page_at(width=1280)
     main = dashboard_of(page, portal, "demo-supervisor-two-orgs", "Dana Whitfield")
-    main.get_by_role("link", name="Change the access level of Avery Holm").click()
+    main.get_by_role("link", name="Change level for Avery Holm").click()
     page.wait_for_url(lambda url: "/requests/new" in url)
     page.get_by_role("main").get_by_text("Avery Holm").first.wait_for()
     page.get_by_role("main").get_by_role("heading", name="Access level").wait_for()

@@ -61,7 +61,7 @@ def test_staff_create_an_organization_and_link_its_supervisor(portal, page_at):
     main.get_by_role("link", name="Organizations", exact=True).click()
     main.get_by_label("Search by the start of the name or code").fill("havre")
     main.get_by_role("button", name="Search").click()
-    main.get_by_text("1 organizations whose name or code starts with “havre”.").wait_for()
+    main.get_by_text("1 organization whose name or code starts with “havre”.").wait_for()
     row = main.get_by_role("row").filter(has_text="HHC-0606")
     assert [c.strip() for c in row.get_by_role("cell").all_inner_texts()] == [
         "HHC-0606", "Havre Health Center", "Havre", "Active", "1", "0"]

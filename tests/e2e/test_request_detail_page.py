@@ -16,9 +16,9 @@ def open_request(page, portal, subject, number):
     return page.get_by_role("main")
 
 
-def test_staff_marks_credentials_sent_and_the_request_completes(portal, page_at):
+def test_staff_marks_credentials_sent_and_the_request_completes(portal, page_at, in_review):
     page = page_at(width=1280)
-    main = open_request(page, portal, "demo-staff", "IMR-2026-000002")
+    main = open_request(page, portal, "demo-staff", in_review("Kai"))
     main.get_by_text("In review", exact=True).wait_for()
     main.get_by_role("button", name="Mark login credentials sent and complete").click()
     main.get_by_label("imMTrax username").fill("kmorningstar")
@@ -28,13 +28,14 @@ def test_staff_marks_credentials_sent_and_the_request_completes(portal, page_at)
     main.get_by_text("Done. The request and its history below are up to date.").wait_for()
     assert main.get_by_text("Completed", exact=True).is_visible()
     assert "kmorningstar" in main.inner_text()
-    assert "provision" in main.get_by_role("region", name="History").inner_text() or \
-        "provision" in main.inner_text()
+    assert "Pat O'Connor marked the login credentials sent and completed the request." in \
+        main.get_by_role("region", name="History").inner_text()
 
 
-def test_supervisor_answers_the_programs_question(portal, page_at):
+def test_supervisor_answers_the_programs_question(portal, page_at, in_review):
     page = page_at(width=390)
-    main = open_request(page, portal, "demo-supervisor-one-org", "IMR-2026-000003")
+    number = in_review(question="Will Gray still manage the vaccine lots?")
+    main = open_request(page, portal, "demo-supervisor-two-orgs", number)
     main.get_by_role("button", name="Answer the program's question").click()
     main.get_by_role("textbox", name="Answer").fill("Gray will still manage lots until January.")
     main.get_by_role("form").get_by_role("button", name="Answer the program's question").click()

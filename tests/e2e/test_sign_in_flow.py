@@ -14,7 +14,7 @@ def test_supervisor_signs_in_sees_dashboard_and_signs_out(portal, page_at):
     sign_in_as(page, portal, "demo-supervisor-two-orgs")
     main = page.get_by_role("main")
     main.get_by_role("heading", name="Welcome, Dana Whitfield").wait_for()
-    assert main.get_by_role("heading", name="Your organizations' requests").is_visible()
+    assert main.get_by_role("heading", name="Needs you").is_visible()
     assert "IMR-2026-" in main.inner_text()
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["immtrax_session"]["httpOnly"] is True
@@ -59,5 +59,5 @@ def test_applicant_opening_a_supervisor_page_sees_not_allowed(portal, page_at):
     page = page_at(width=390)
     sign_in_as(page, portal, "demo-applicant")
     page.get_by_role("main").get_by_role("heading", name="Welcome, Jordan Tall Bull").wait_for()
-    assert page.get_by_role("heading", name="Your organizations' requests").count() == 0
+    assert page.get_by_role("heading", name="Needs you").count() == 0
     save_screenshot(page, "dashboard-applicant-390")

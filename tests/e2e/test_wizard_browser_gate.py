@@ -21,8 +21,8 @@ pytestmark = pytest.mark.e2e
 SUPERVISOR = "demo-supervisor-one-org"
 BLOCKED, ALLOWED = "Please switch to another browser", "Organization and request type"
 DEVICES = [
-    ("iPhone 13", True, "iPhone or iPad"),
-    ("iPad Pro 11", True, "iPhone or iPad"),
+    ("iPhone 13", True, "You are on an iPhone."),
+    ("iPad Pro 11", True, "You are on an iPad."),
     ("Desktop Safari", True, "You are using Safari"),
     ("Galaxy S9+", False, ""),
     ("Pixel 7", False, ""),
@@ -101,8 +101,38 @@ def test_an_ipad_asking_for_the_desktop_site_is_caught_by_the_browser_check(port
                                             {"enabled": True, "maxTouchPoints": 5})
     sign_in_as(page, portal, SUPERVISOR, return_to="/requests/new")
     assert the_outcome(page) == BLOCKED
-    expect(page.locator("#browser-gate")).to_contain_text("iPhone or iPad")
+    expect(page.locator("#browser-gate")).to_contain_text(
+        "Your browser says it runs on a Mac, but this device has a touch screen")
+    expect(page.locator("#browser-gate")).not_to_contain_text("You are using Safari")
     save_screenshot(page, "wizard-gate-ipad-desktop-mode")
+
+
+# The server alone sees these: other makers' WebKit browsers are not Safari, an Android phone
+# named "iPhone X" is not an iPhone, and an iPad asking for the desktop site with Firefox keeps
+# FxiOS in its Mac User-Agent.
+TIZEN_TV = ("Mozilla/5.0 (SMART-TV; LINUX; Tizen 6.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "76.0.3809.146/6.0 TV Safari/537.36")
+PLAYSTATION_5 = ("Mozilla/5.0 (PlayStation; PlayStation 5/2.26) AppleWebKit/605.1.15 (KHTML, like "
+                 "Gecko) Version/13.0 Safari/605.1.15")
+ANDROID_IPHONE_X = ("Mozilla/5.0 (Linux; Android 9; iPhone X Build/PKQ1.180904.001) AppleWebKit/537.36 "
+                    "(KHTML, like Gecko) Chrome/88.0.4324.93 Mobile Safari/537.36")
+IPAD_FIREFOX_DESKTOP_SITE = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+                             "(KHTML, like Gecko) FxiOS/124.0 Safari/605.1.15")
+
+
+@pytest.mark.parametrize(("user_agent", "width"), [(TIZEN_TV, 1280), (PLAYSTATION_5, 1280),
+                                                   (ANDROID_IPHONE_X, 390)],
+                         ids=["Tizen TV", "PlayStation 5", "Android phone named iPhone X"])
+def test_browsers_that_only_look_like_apple_ones_open_the_wizard(portal, page_at, user_agent, width):
+    page = wizard_under(page_at, portal, width=width, user_agent=user_agent)
+    assert the_outcome(page) == ALLOWED
+
+
+def test_an_ipad_with_firefox_asking_for_the_desktop_site_is_blocked_by_the_server(portal, page_at):
+    page = wizard_under(page_at, portal, width=1280, user_agent=IPAD_FIREFOX_DESKTOP_SITE)
+    assert the_outcome(page) == BLOCKED
+    expect(page.locator("#browser-gate")).to_contain_text("You are using Firefox for iPhone and iPad.")
+    save_screenshot(page, "wizard-gate-ipad-firefox-desktop-site")
 
 
 def test_a_mac_with_chrome_and_no_touch_screen_opens_the_wizard(portal, page_at):
@@ -116,14 +146,20 @@ def test_the_block_page_copies_and_emails_the_link_and_gives_the_phone_number(po
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=portal)
     page.get_by_role("button", name="Copy the link").click()
     expect(page.get_by_role("status").filter(has_text="Link copied")).to_be_visible()
-    assert page.evaluate("navigator.clipboard.readText()").rstrip("/") == f"{portal}/requests/new"
+    # The wizard's address names its step (the Back button moves between steps).
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.split("?")[0].rstrip("/") == f"{portal}/requests/new"
     expect(page.get_by_label("The address of this page")).to_have_value(
-        re.compile(f"^{re.escape(portal)}/requests/new/?$"))
+        re.compile(f"^{re.escape(portal)}/requests/new/?(\\?step=\\d+)?$"))
 
-    mailto = page.get_by_role("link", name="Email the link to yourself").get_attribute("href")
+    # Labelled for what it is: a new message in the mail app, addressed by the person.
+    write = page.get_by_role("link", name="Write an email with the link")
+    expect(write).to_have_accessible_description(re.compile("You choose whom to send it to"))
+    mailto = write.get_attribute("href")
     assert mailto.startswith("mailto:?subject=")
     assert quote(f"{portal}/requests/new", safe="") in mailto
-    assert page.get_by_role("link", name="(406) 444-5580").get_attribute("href") == "tel:+14064445580"
+    gate = page.locator("#browser-gate")
+    assert gate.get_by_role("link", name="(406) 444-5580").get_attribute("href") == "tel:+14064445580"
     save_screenshot(page, "wizard-gate-desktop-safari-1280")
     from tests.e2e.test_wizard_journeys import assert_accessible
 

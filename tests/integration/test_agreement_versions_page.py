@@ -181,3 +181,26 @@ def test_versions_are_listed_newest_first_a_page_at_a_time(world):
     assert not any(r["current"] for r in page.rows)
     run(page.turn_page(1))
     assert page.page == 2, "the last page is the last"
+
+
+def test_staff_may_require_everyone_to_sign_the_new_version_again_by_a_day(world):
+    from datetime import timedelta
+
+    from immtrax_portal.program_time import end_of_program_day, program_today
+
+    state = page_as(world.staff)
+    run(state.review({**NEW_FORM, "everyone_signs_again": "on", "resign_by": "2020-01-01"}))
+    assert state.errors == {"resign_by": "Choose a day after today."} and not state.reviewing
+    by_day = program_today() + timedelta(days=40)
+    run(state.review({**NEW_FORM, "everyone_signs_again": "on", "resign_by": by_day.isoformat()}))
+    assert state.reviewing and "must sign this version again by the end of" in state.review_resign
+    run(state.publish())
+    with session_scope() as session:
+        newest = session.exec(select(AgreementVersion).order_by(AgreementVersion.id.desc())).first()
+    assert newest.label == "2026-2" and newest.resign_by == end_of_program_day(by_day)
+
+
+def test_without_the_box_ticked_nobody_has_to_sign_again_now(world):
+    state = page_as(world.staff)
+    run(state.review({**NEW_FORM, "resign_by": "2020-01-01"}))   # the day is ignored
+    assert state.reviewing and state.review_resign.startswith("Nobody has to sign again now")

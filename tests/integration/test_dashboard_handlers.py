@@ -199,7 +199,8 @@ def test_a_supervisor_cancels_their_own_request_after_confirming(world):
     state.confirm_cancel()
     assert status_of(world.user("alpha_request")) == RequestStatus.CANCELLED
     assert "cancelled" in state.message
-    row = next(r for r in state.org_rows if r["number"] == number)
+    assert number not in {r["number"] for r in state.org_rows}   # no longer "In progress"
+    row = next(r for r in state.closed_rows if r["number"] == number)
     assert row["status"] == "cancelled" and not row["can_cancel"]
 
 
@@ -257,9 +258,9 @@ def test_an_action_on_a_request_that_changed_meanwhile_is_refused_with_a_reason(
     state.confirm_cancel()
     assert "changed" in state.error
     assert status_of(request_id) == RequestStatus.NEEDS_INFO
-    row = next(r for r in state.org_rows if r["number"] == number)
-    assert row["question"] == "Which clinic room?" and row["can_answer"]
-    assert row["waiting_on"] == "you"
+    entry = next(r for r in state.needs_rows if r["number"] == number)   # now "Needs you"
+    assert entry["question"] == "Which clinic room?" and entry["can_answer"]
+    assert entry["kind"] == "question"
 
 
 def test_someone_signed_out_gets_nothing(world):
@@ -282,3 +283,36 @@ def test_the_staff_queue_says_a_question_waits_on_the_supervisor_not_on_staff(wo
     row = next(r for r in state.queue_rows if r["number"] == number_of(request_id))
     assert row["waiting_on"] == "the supervisor"
 
+
+
+# --- A page turn re-reads only the list it turns ----------------------------------------------------
+
+
+def statements_of(call) -> list[str]:
+    from sqlalchemy import event as sa_event
+
+    from immtrax_portal.db import get_engine
+
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_rest) -> None:
+        sent.append(statement)
+
+    sa_event.listen(get_engine(), "before_cursor_execute", note)
+    try:
+        call()
+    finally:
+        sa_event.remove(get_engine(), "before_cursor_execute", note)
+    return sent
+
+
+def test_turning_a_page_of_one_list_reads_that_list_and_not_the_rest_of_the_dashboard(world):
+    state = loaded(world.sam)
+    everything = statements_of(state.load)
+    for turn in (state.next_my_page, state.next_org_page, lambda: state.turn_closed_page(1)):
+        read = statements_of(turn)
+        assert not any("access_grant" in sql for sql in read), "the rosters were read again"
+        assert len(read) <= len(everything) / 2, f"{len(read)} of the load's {len(everything)} statements"
+    roster = statements_of(lambda: state.turn_roster_page(str(world.alpha), 1))
+    assert sum("FROM access_grant" in sql for sql in roster) >= 1 and len(roster) < len(everything) / 2
+    assert state.rosters[0]["page"] == 2 and state.org_rows == loaded(world.sam).org_rows

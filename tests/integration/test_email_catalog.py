@@ -72,10 +72,35 @@ def queue_every_kind(session, request, agreement) -> dict[str, OutboundEmail]:
         emails.review_needed(session, request, agreement, SIGNED_AT),
         emails.invitation_expired(session, request),
         emails.former_employer_notice(session, request, to="boss@old.example"),
+        emails.batch_receipt(session, [request], ["First step.", "Second step."]),
+        emails.backup_copy(session, request, session.get(Person, request.submitter_id),
+                           "Request IMR-2026-000042: the agreement invitation expired"),
         *(emails.action_notice(session, request, action, "Missing <b>badge</b> &\nstart date. ")
           for action in emails.NOTICE_ACTIONS),
+        emails.clock_notice(session, request, to="owner@mt.example", percent=75, used="36 business hours",
+                            target_hours=48),
+        emails.clock_breach(session, request, to="owner@mt.example", used="2 business days 1 hour",
+                            target_hours=48, owner_name="Pat O'Connor"),
+        *_review_and_inactivity_kinds(session, request),
     ]
     return {email.kind: email for email in queued}
+
+
+def _review_and_inactivity_kinds(session, request) -> list[OutboundEmail]:
+    organization = session.get(Organization, request.organization_id)
+    return [
+        emails.review_started(session, to="sam@alpha.example", organization=organization,
+                              ends_at=EXPIRES_AT, people=3),
+        emails.review_reminder(session, to="sam@alpha.example", organization=organization,
+                               ends_at=EXPIRES_AT, pending=2),
+        emails.review_overdue_staff(session, organization=organization, ends_at=SIGNED_AT,
+                                    grace_ends_at=EXPIRES_AT, pending=2),
+        emails.automatic_deletion(session, request, to="sam@alpha.example",
+                                  explanation="nobody confirmed this access."),
+        emails.automatic_deletion_person(session, request, explanation="nobody confirmed this access."),
+        emails.automatic_deletion_staff(session, request, explanation="nobody confirmed this access."),
+        emails.idle_notice(session, to="sam@alpha.example", organization=organization, people=2),
+    ]
 
 
 def template_kinds() -> set[str]:
@@ -117,6 +142,16 @@ def test_links_point_at_the_right_pages_of_the_public_address(rows):
         "invitation_expired": f"{public}/dashboard",
         "notice_ask_for_info": f"{public}/dashboard",
         "review_needed": f"{public}/staff/queue",
+        "clock_notice": f"{public}/request?number=IMR-2026-000042",
+        "clock_breach": f"{public}/request?number=IMR-2026-000042",
+        "batch_receipt": f"{public}/dashboard",
+        "backup_copy": f"{public}/request?number=IMR-2026-000042",
+        "review_started": f"{public}/reviews",
+        "review_reminder": f"{public}/reviews",
+        "review_overdue_staff": f"{public}/staff/reviews",
+        "automatic_deletion": f"{public}/dashboard",
+        "automatic_deletion_staff": f"{public}/request?number=IMR-2026-000042",
+        "idle_notice": f"{public}/reviews",
     }
     for kind, email in queued.items():
         hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', email.body_html)]
@@ -162,6 +197,11 @@ def test_wording_is_the_same_as_before_the_catalog(rows):
         f"{HOSTILE_FIRST} Nguyễn now works for Alpha & <b>Clinic</b>, and their imMTrax access under your "
         "organization has ended.")
     assert queued["review_needed"].to_address == get_settings().program_inbox
+    assert queued["clock_notice"].subject == "Request IMR-2026-000042 has used 75% of its target"
+    assert "has been with the program for 36 business hours of its 48 business hours." \
+        in queued["clock_notice"].body_text
+    assert queued["clock_breach"].subject == "Request IMR-2026-000042 is over its target"
+    assert "It is assigned to Pat O'Connor." in queued["clock_breach"].body_text
 
 
 def test_a_staff_action_without_a_notice_has_no_email(rows):
@@ -201,4 +241,8 @@ def test_queued_emails_are_rows_of_the_callers_transaction(rows):
     queue_every_kind(session, request, agreement)
     session.flush()
     stored = session.exec(select(OutboundEmail.kind).where(OutboundEmail.request_id == request.id)).all()
-    assert sorted(stored) == sorted(template_kinds())
+    about_no_request = session.exec(select(OutboundEmail.kind)
+                                    .where(OutboundEmail.request_id.is_(None))).all()
+    assert sorted(stored + about_no_request) == sorted(template_kinds())
+    assert set(about_no_request) == {"review_started", "review_reminder", "review_overdue_staff",
+                                     "idle_notice"}

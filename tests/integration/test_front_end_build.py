@@ -4,6 +4,7 @@ Content-Security-Policy hashes; and ``serve`` starts from an existing build with
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import subprocess
@@ -67,3 +68,23 @@ def test_a_build_is_stamped_for_its_sources_and_public_url(two_builds, monkeypat
     bundle = "".join(path.read_text(errors="replace")
                      for path in (serving.built_pages_dir(two_builds[0]) / "assets").glob("*.js"))
     assert "ws://localhost:3599/_event" in bundle  # the websocket goes back through the public URL
+
+
+def test_a_real_build_copied_for_another_origin_differs_only_in_the_module_naming_the_origin(
+        two_builds, tmp_path, monkeypatch):
+    """What the test portals rely on (``tests/support/front_end_builds.py``): one build serves
+    every port once copied, since the origin is in one module of the bundle."""
+    monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(tmp_path / "web"))
+    other = Settings(public_url="http://localhost:3598")
+    assert serving.rebase_build(two_builds[0], other)
+    assert serving.build_is_current(other)
+    copy = tmp_path / "web"
+    before, after = (tree_digest(serving.built_pages_dir(folder)) for folder in (two_builds[0], copy))
+    differing = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    module = next(name for name in before if name.startswith("assets/reflex-env-") and name.endswith(".js"))
+    assert differing == [module, f"{module}.gz"], differing
+    for sent in (serving.built_pages_dir(copy) / module, copy / "build" / "server" / module):
+        assert "ws://localhost:3598/_event" in sent.read_text() and "3599" not in sent.read_text()
+    unpacked = gzip.decompress((serving.built_pages_dir(copy) / f"{module}.gz").read_bytes()).decode()
+    assert unpacked == (serving.built_pages_dir(copy) / module).read_text()   # what browsers are sent
+    assert csp_hashes(serving.built_pages_dir(copy)) == csp_hashes(serving.built_pages_dir(two_builds[0]))

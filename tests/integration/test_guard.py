@@ -7,11 +7,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import threading
+import time
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlmodel import select
 
-from immtrax_portal.db import session_scope
+from immtrax_portal.db import get_engine, session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome
 from immtrax_portal.domain.models import AuditEvent, Person
@@ -118,3 +122,95 @@ def test_a_connection_refused_past_the_limit_is_recorded_as_dropped(world):
     rows = denials()
     assert [r.action for r in rows].count(AuditAction.CONNECTION_DROPPED.value) == 1
     assert len(rows) < refusals.DROP_CONNECTION_AFTER // 2
+
+
+# --- Off the event loop: what Reflex runs on the worker's one loop thread -------------------------
+
+
+@contextmanager
+def statement_threads():
+    """The threads the portal's SQL statements run on while the block runs."""
+    seen: list[threading.Thread] = []
+
+    def note(*_args) -> None:
+        seen.append(threading.current_thread())
+
+    engine = get_engine()
+    sa_event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", note)
+
+
+async def as_reflex_runs(answer) -> list:
+    """What a handler's answer yields when Reflex processes the event (``process_event``)."""
+    if inspect.isasyncgen(answer):
+        return [update async for update in answer]
+    if inspect.iscoroutine(answer):
+        return [await answer]
+    return list(answer) if inspect.isgenerator(answer) else [answer]
+
+
+def test_a_plain_handler_run_by_reflex_reads_the_database_in_a_worker_thread(world):
+    state = state_as(OrganizationsState, world.users["staff"])
+
+    async def one_event():
+        answer = state.search({"q": "Alpha"})
+        assert inspect.isasyncgen(answer), "on the event loop a plain handler must leave it"
+        await as_reflex_runs(answer)
+        return threading.current_thread()
+
+    with statement_threads() as threads:
+        loop_thread = asyncio.run(one_event())
+    assert threads and loop_thread not in threads
+    assert [row["name"] for row in state.rows] == ["Alpha Clinic"] and denials() == []
+
+
+def test_a_generator_handler_keeps_its_caller_across_steps_in_worker_threads(world):
+    """``sign`` yields once ("Signing…"), then asks the guard for its caller: the second step
+    must still see the person the door let in, though each step may run in another thread."""
+    state = state_as(AgreementState, world.sam)
+
+    async def one_event():
+        return await as_reflex_runs(state.sign({"typed_name": ""}))
+
+    with statement_threads() as threads:
+        updates = asyncio.run(one_event())
+    assert threads and threading.main_thread() not in threads
+    assert len(updates) == 2 and state.errors and state.signing is False and denials() == []
+
+
+def test_a_slow_handler_leaves_the_event_loop_free_for_other_tabs(world):
+    """While one tab's handler waits on a slow database, the loop keeps ticking (it would serve
+    every other tab of the worker); before, the loop stood still for as long as the handler."""
+    slow = state_as(OrganizationsState, world.users["staff"])
+    pause = 0.2
+
+    def slow_statement(*_args) -> None:
+        time.sleep(pause)
+
+    async def one_slow_event_and_a_ticker():
+        ticks = 0
+
+        async def tick():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticker = asyncio.create_task(tick())
+        started = time.perf_counter()
+        await as_reflex_runs(slow.search({"q": "Alpha"}))
+        took = time.perf_counter() - started
+        ticker.cancel()
+        return ticks, took
+
+    engine = get_engine()
+    sa_event.listen(engine, "before_cursor_execute", slow_statement)
+    try:
+        ticks, took = asyncio.run(one_slow_event_and_a_ticker())
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", slow_statement)
+    assert took >= pause
+    assert ticks >= took / 0.01 / 4, f"the loop ticked {ticks} times in {took:.2f} s"

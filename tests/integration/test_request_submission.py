@@ -403,3 +403,16 @@ def test_the_start_date_rule_is_measured_from_today(world):
     with pytest.raises(SubmissionRefused):
         submit_request(world.sam, draft, KEY, today=today)
     assert submit_request(world.sam, draft, KEY, today=today - timedelta(days=20)).id
+
+
+def test_a_permissions_change_keeps_the_level_it_changes_from_and_staff_see_from_to(world):
+    ana = world.user("ana.lopez@alpha.example")
+    request = submit_request(world.sam, permissions_change(world.alpha, ana), KEY)
+    with session_scope() as session:
+        held = session.exec(select(Grant.access_level).where(Grant.person_id == ana,
+                                                             Grant.organization_id == world.alpha)).one()
+    assert request.previous_access_level == held != AccessLevel.VACCINE_MANAGEMENT
+    staff = Actor(9999, "staff@program.example", is_staff=True)
+    shown = {f["label"]: f["value"] for f in request_detail(staff, request.number).fields}
+    assert shown["Access level change"] == f"{held.label} → {AccessLevel.VACCINE_MANAGEMENT.label}"
+    assert "Access level" not in shown

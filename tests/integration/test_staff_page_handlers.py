@@ -93,7 +93,7 @@ def test_staff_open_the_queue_with_the_filters_of_the_link(world):
     nora = add_request(world, first="Nora", last="Newhire", status=RequestStatus.IN_REVIEW)
     add_request(world, first="Omar", last="Other", status=RequestStatus.IN_REVIEW)
     state = state_for(StaffQueueState, world.staff, "/staff/queue?status=in_review&q=nora")
-    assert state.load() is None
+    assert "watch_live" in str(state.load())   # loaded, and it keeps itself current
     assert [r["number"] for r in state.rows] == [nora]
     assert state.f_search == "nora" and state.f_status == "in_review"
     tabs = {t["key"]: t for t in state.tabs}
@@ -137,7 +137,7 @@ def test_only_staff_may_apply_queue_filters_and_refusals_are_audited(world, who)
 def test_staff_see_the_metrics(world):
     add_request(world, status=RequestStatus.IN_REVIEW, waiting_days=3)
     state = state_for(StaffMetricsState, world.staff, "/staff/metrics")
-    assert state.load() is None
+    assert "watch_live" in str(state.load())   # loaded, and it keeps itself current
     assert state.overdue == 1 and len(state.weeks) == 12
     assert {r["label"]: r["count"] for r in state.by_status}["In review"] == "1"
 
@@ -197,7 +197,7 @@ def test_supervisors_and_applicants_never_receive_notes(world, who):
     with session_scope() as session:
         viewer = load_actor(session, person_id)
     detail = request_detail(viewer, number)
-    assert detail.notes == [] and all(e["what"] != NOTE_ADDED.replace("_", " ") for e in detail.timeline)
+    assert detail.notes == [] and all("internal note" not in e["what"] for e in detail.timeline)
     with pytest.raises(NotAllowed):
         notes_of(viewer, state._request_id)
 
@@ -209,11 +209,14 @@ def test_provisioning_needs_the_username_and_the_credentials_sent_tick(world):
     number = add_request(world, status=RequestStatus.IN_REVIEW)
     state = detail_page(world.staff, number)
     state.submit_action({"action": "provision", "username": "nnewhire"})
-    assert "Login credentials sent" in state.problem and request_status(number) == RequestStatus.IN_REVIEW
+    assert "Login credentials sent" in state.action_errors["credentials_sent"]
+    assert state.action_username == "nnewhire" and request_status(number) == RequestStatus.IN_REVIEW
     state.submit_action({"action": "provision", "username": " ", "credentials_sent": "on"})
-    assert "imMTrax username" in state.problem and request_status(number) == RequestStatus.IN_REVIEW
+    assert "imMTrax username" in state.action_errors["username"]
+    assert request_status(number) == RequestStatus.IN_REVIEW
     state.submit_action({"action": "provision", "username": "nnewhire", "credentials_sent": "on"})
-    assert state.problem == "" and request_status(number) == RequestStatus.COMPLETED
+    assert state.problem == "" and state.action_errors == {}
+    assert request_status(number) == RequestStatus.COMPLETED
     assert {f["label"]: f["value"] for f in state.fields}["imMTrax username"] == "nnewhire"
 
 
@@ -221,9 +224,110 @@ def test_the_second_of_two_staff_is_told_who_changed_the_request_and_sees_its_ne
     number = add_request(world, status=RequestStatus.IN_REVIEW)
     first, second = detail_page(world.staff, number), detail_page(world.second_staff, number)
     first.submit_action({"action": "reject", "text": "Duplicate of IMR-2026-000077."})
+    first.confirm_action()
     second.submit_action({"action": "provision", "username": "nnewhire", "credentials_sent": "on"})
     assert "Stella Staffer updated it at" in second.problem
     assert {f["label"]: f["value"] for f in second.fields}["Status"] == "Rejected"
     assert request_status(number) == RequestStatus.REJECTED
     supervisor_view = {f["label"]: f["value"] for f in detail_page(world.supervisor, number).fields}
     assert supervisor_view["Rejection reason"] == "Duplicate of IMR-2026-000077."
+
+
+@pytest.mark.parametrize(("action", "message"), [
+    ("ask_for_info", "Enter the question for the supervisor."),
+    ("reject", "Enter the reason for rejecting the request. The supervisor will read it."),
+])
+def test_an_empty_question_or_reason_is_asked_for_at_the_field_in_plain_words(world, action, message):
+    number = add_request(world, status=RequestStatus.IN_REVIEW)
+    state = detail_page(world.staff, number)
+    state.choose(action)
+    state.submit_action({"action": action, "text": "   "})
+    assert state.action_errors == {"text": message}
+    assert state.problem == "" and "needs a reason" not in str(state.action_errors)
+    assert request_status(number) == RequestStatus.IN_REVIEW
+
+
+def test_the_supervisors_empty_answer_is_asked_for_at_the_field(world):
+    number = add_request(world, status=RequestStatus.NEEDS_INFO)
+    state = detail_page(world.supervisor, number)
+    state.choose("answer_info")
+    state.submit_action({"action": "answer_info", "text": ""})
+    assert state.action_errors == {"text": "Enter your answer to the program's question."}
+    assert request_status(number) == RequestStatus.NEEDS_INFO
+
+
+def test_rejecting_asks_first_and_says_what_will_happen_then_rejects_once_confirmed(world):
+    number = add_request(world, status=RequestStatus.IN_REVIEW)
+    state = detail_page(world.staff, number)
+    state.choose("reject")
+    state.submit_action({"action": "reject", "text": "Duplicate of IMR-2026-000077."})
+    assert request_status(number) == RequestStatus.IN_REVIEW
+    assert state.confirm_title == f"Reject request {number}?"
+    assert "Duplicate of IMR-2026-000077." in state.confirm_body
+    assert "cannot be reopened" in state.confirm_body
+    assert state.confirm_yes == "Yes, reject the request"
+    state.keep_editing()
+    assert state.confirm_title == "" and request_status(number) == RequestStatus.IN_REVIEW
+    state.confirm_action()   # "No" forgot the question: nothing to confirm
+    assert request_status(number) == RequestStatus.IN_REVIEW and "nothing to confirm" in state.problem
+    state.submit_action({"action": "reject", "text": "Duplicate of IMR-2026-000077."})
+    state.confirm_action()
+    assert request_status(number) == RequestStatus.REJECTED
+    assert state.done_message == ("Done. The request and its history below are up to date. The request "
+                                  "is rejected; the supervisor is emailed your reason.")
+
+
+def test_the_history_reads_as_sentences_without_codes(world):
+    number = add_request(world, status=RequestStatus.IN_REVIEW)
+    state = detail_page(world.staff, number)
+    state.submit_action({"action": "ask_for_info", "text": "Which clinic will Nora work at?"})
+    supervisor = detail_page(world.supervisor, number)
+    history = [e["what"] for e in supervisor.timeline]
+    assert "Stella Staffer asked: Which clinic will Nora work at?" in history
+    shown = str(supervisor.timeline)
+    assert "in_review" not in shown and "needs_info" not in shown and "→" not in shown
+    asked = next(e for e in supervisor.timeline if e["what"].startswith("Stella Staffer asked"))
+    assert asked["status"] == "Status now: Needs info"
+
+
+# --- Bulk rejection asks first ---------------------------------------------------------------------
+
+
+def _queue_with(world, number: str):
+    state = state_for(StaffQueueState, world.staff, "/staff/queue?status=all")
+    state.load()
+    assert number in [r["number"] for r in state.rows]
+    return state
+
+
+def test_a_bulk_rejection_is_asked_first_and_only_yes_rejects_what_was_asked(world):
+    expired = add_request(world, first="Eve", last="Expired", status=RequestStatus.EXPIRED)
+    state = _queue_with(world, expired)
+    state.bulk_action({f"pick_{expired}": "on", "bulk": "reject", "reason": "Lapsed long ago"})
+    assert expired in state.bulk_confirm and "Lapsed long ago" in state.bulk_confirm
+    assert "cannot be reopened" in state.bulk_confirm
+    assert request_status(expired) == RequestStatus.EXPIRED     # asked, nothing done yet
+
+    state.confirm_bulk_reject()
+    assert request_status(expired) == RequestStatus.REJECTED
+    assert state.bulk_confirm == "" and state.bulk_message == "1 of 1 selected request rejected."
+    state.confirm_bulk_reject()                                 # a second "Yes" finds nothing to do
+    assert state.bulk_problem.startswith("There is nothing to confirm")
+
+
+def test_no_to_a_bulk_rejection_changes_nothing(world):
+    expired = add_request(world, first="Eve", last="Expired", status=RequestStatus.EXPIRED)
+    state = _queue_with(world, expired)
+    state.bulk_action({f"pick_{expired}": "on", "bulk": "reject", "reason": "Lapsed"})
+    state.keep_selection()
+    assert state.bulk_confirm == ""
+    state.confirm_bulk_reject()
+    assert request_status(expired) == RequestStatus.EXPIRED
+
+
+def test_a_bulk_rejection_without_a_reason_is_not_asked_and_says_what_is_missing(world):
+    expired = add_request(world, first="Eve", last="Expired", status=RequestStatus.EXPIRED)
+    state = _queue_with(world, expired)
+    state.bulk_action({f"pick_{expired}": "on", "bulk": "reject", "reason": "   "})
+    assert state.bulk_confirm == ""
+    assert state.bulk_problem == "Write the reason the applicants' supervisors will read."

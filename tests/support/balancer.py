@@ -32,8 +32,13 @@ class Nginx:
             (folder / "temp" / sub).mkdir(parents=True, exist_ok=True)
 
     def _write_config(self, down: frozenset[str]) -> None:
+        # With the others down, the one instance left is treated as nginx treats a group of one: never
+        # left out after a failed attempt (a request the killed worker had accepted is reset), since
+        # there is nowhere else to send the next request; with two live, the shipped rule applies.
+        alone = len(self.upstreams) - len(down) == 1
         servers = "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s{' down' if name in down else ''};"
+            f"        server 127.0.0.1:{port} "
+            + ("down" if name in down else "max_fails=0" if alone else "max_fails=1 fail_timeout=10s") + ";"
             for name, port in self.upstreams.items())
         temp = self.folder / "temp"
         user = "user root;\n" if os.geteuid() == 0 else ""

@@ -7,11 +7,12 @@ the portal's settings and engine at it for the duration of a test.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AccessLevel, RequestType
 from immtrax_portal.domain.models import Grant, Organization, Person, SupervisorLink
+from immtrax_portal.program_time import program_today
 from immtrax_portal.services.requests import RequestDraft
 
 
@@ -71,7 +72,8 @@ def build_world(extra_alpha_users: int = 0) -> World:
 
 
 def in_days(days: int) -> str:
-    return (date.today() + timedelta(days=days)).isoformat()
+    """A day counted from today in the program's time zone (the calendar the wizard uses)."""
+    return (program_today() + timedelta(days=days)).isoformat()
 
 
 def new_access(org_id: int, email: str = "new.nurse@alpha.example", **changes) -> RequestDraft:

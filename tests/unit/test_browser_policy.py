@@ -200,9 +200,12 @@ def test_the_blocking_page_names_safari():
 
 def test_the_blocking_page_names_the_apple_mobile_device():
     assert describe_block(assess_user_agent(IPHONE_CHROME_CRIOS)) == (
-        "You are on an iPhone or iPad. "
-        "The imMTrax forms must not be opened on an Apple mobile device."
+        "You are on an iPhone. The imMTrax forms must not be opened on an Apple mobile device."
     )
+    assert describe_block(assess_user_agent(IPAD_SAFARI)) == (
+        "You are on an iPad. The imMTrax forms must not be opened on an Apple mobile device."
+    )
+    assert describe_block(assess_user_agent(IPOD_SAFARI)).startswith("You are on an iPod touch.")
 
 
 def test_an_allowed_browser_has_no_blocking_message():

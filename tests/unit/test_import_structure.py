@@ -15,8 +15,10 @@ PACKAGE = Path(__file__).resolve().parents[2] / "immtrax_portal"
 
 # Modules that only read, and the use-case modules that change requests, people or agreements.
 READ_MODULES = ("services.roster", "services.queue", "services.metrics",
-                "services.mailbox", "services.signed_agreements", "services.change_feed")
+                "services.mailbox", "services.signed_agreements", "services.change_feed",
+                "services.queue_marks", "services.clock_figures")
 WRITE_MODULES = ("services.requests", "services.request_actions", "services.reminders",
+                 "services.queue_owner", "services.program_clock",
                  "services.signing", "services.drafts", "services.organizations", "services.staff_roles",
                  "services.org_import", "services.agreement_admin")
 

@@ -3,6 +3,7 @@ shapes the portal refuses to start in."""
 
 from __future__ import annotations
 
+import gzip
 import os
 
 import pytest
@@ -117,3 +118,55 @@ def test_a_build_fingerprint_changes_with_what_the_pages_show_at_build_time():
     assert first != serving.source_fingerprint(Settings(oidc_issuer="https://mt.okta.example",
                                                                  environment="development"))
     assert first == serving.source_fingerprint(Settings(smtp_host="smtp.mt.example"))
+
+
+def _fake_build(folder, settings: Settings) -> None:
+    """A web folder shaped like a finished build for ``settings`` (stamp, pages, the files that name
+    the origin, node_modules and Reflex's note that they are installed), without running Reflex."""
+    origin = serving.public_origin(settings)
+    module = f"var e={{PING:`{origin}/ping`,EVENT:`{origin.replace('http', 'ws', 1)}/_event`}};"
+    for side in ("client", "server"):
+        assets = folder / "build" / side / "assets"
+        assets.mkdir(parents=True)
+        (assets / "reflex-env-Ab1.js").write_text(module)
+    client = serving.built_pages_dir(folder)
+    (client / "assets" / "reflex-env-Ab1.js.gz").write_bytes(gzip.compress(module.encode()))
+    (client / "index.html").write_text('<script src="/assets/reflex-env-Ab1.js">')
+    (client / "assets" / "root-X.js").write_text("console.log('localhost:3530 is only text here')")
+    (folder / "env.json").write_text(f'{{"PING": "{origin}/ping"}}')
+    (folder / "node_modules" / "left").mkdir(parents=True)
+    (folder / "reflex.install_frontend_packages.cached").write_text("react-router")
+    serving._stamp(folder, settings)
+
+
+def test_a_build_copied_for_another_origin_names_that_origin_and_is_current_there(tmp_path, monkeypatch):
+    donor, target = tmp_path / "donor", tmp_path / "target"
+    _fake_build(donor, Settings(public_url="http://localhost:3530"))
+    monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(target))
+    wanted = Settings(public_url="http://localhost:3531")
+
+    assert serving.rebase_build(donor, wanted)
+    assert serving.build_is_current(wanted)
+    module = "var e={PING:`http://localhost:3531/ping`,EVENT:`ws://localhost:3531/_event`};"
+    for side in ("client", "server"):
+        assert (target / "build" / side / "assets" / "reflex-env-Ab1.js").read_text() == module
+    compressed = serving.built_pages_dir(target) / "assets" / "reflex-env-Ab1.js.gz"
+    assert gzip.decompress(compressed.read_bytes()).decode() == module    # what browsers are sent
+    assert (target / "env.json").read_text() == '{"PING": "http://localhost:3531/ping"}'
+    assert (serving.built_pages_dir(target) / "assets" / "root-X.js").read_text() == \
+        "console.log('localhost:3530 is only text here')"
+    # Its packages are not copied, nor the note that they are installed: its next build installs them.
+    assert not (target / "node_modules").exists()
+    assert not (target / "reflex.install_frontend_packages.cached").exists()
+    assert serving.build_is_current(Settings(public_url="http://localhost:3530")) is False
+
+
+def test_a_build_of_other_sources_or_another_scheme_is_not_copied(tmp_path, monkeypatch):
+    donor, target = tmp_path / "donor", tmp_path / "target"
+    _fake_build(donor, Settings(public_url="http://localhost:3530", program_phone="(406) 555-0100"))
+    monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(target))
+
+    assert not serving.rebase_build(donor, Settings(public_url="http://localhost:3531"))
+    assert not serving.rebase_build(donor, Settings(public_url="https://localhost:3531",
+                                                    program_phone="(406) 555-0100"))
+    assert not target.exists()

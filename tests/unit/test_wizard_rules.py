@@ -60,7 +60,7 @@ def test_the_wizard_services_load_without_reflex():
 def test_every_answer_has_one_limit_and_the_typed_ones_are_the_free_text_fields():
     assert set(LIMITS) == set(NAMES)
     assert NEW_PERSON == ("first_name", "last_name", "email", "phone", "job_title", "start_date")
-    assert TYPED == (*NEW_PERSON, "last_day", "note")
+    assert TYPED == (*NEW_PERSON, "last_day", "access_ends_on", "note")
     assert QUESTIONS == ("q_inventory", "q_records", "q_lookup")
     assert (LIMITS["email"], LIMITS["note"], LIMITS["first_name"]) == (254, 2000, 100)
 

@@ -16,6 +16,7 @@ from immtrax_portal.domain.models import AccessRequest
 from immtrax_portal.domain.workflow import (
     Action,
     IllegalTransition,
+    ReasonRequired,
     legal_actions,
     next_status,
     transition,
@@ -60,6 +61,8 @@ EXPECTED_MOVES: dict[tuple[RequestStatus, Action], tuple[RequestStatus, set[Requ
     (S.NEEDS_INFO, A.ANSWER_INFO): (S.IN_REVIEW, EVERY_TYPE),
     (S.NEEDS_INFO, A.REJECT): (S.REJECTED, EVERY_TYPE),
     (S.NEEDS_INFO, A.CANCEL): (S.CANCELLED, EVERY_TYPE),
+    # expired: a new invitation, or staff close it for good with a reason (bulk in the queue).
+    (S.EXPIRED, A.REJECT): (S.REJECTED, AGREEMENT_TYPES),
     # completed, rejected, cancelled: nothing.
 }
 
@@ -274,17 +277,24 @@ def test_an_unused_invitation_expires_and_a_new_one_can_be_sent():
     event = transition(request, A.EXPIRE_INVITATION, actor_id=None, actor_role=Role.SYSTEM)
     assert request.status == S.EXPIRED
     assert (event.actor_id, event.actor_role) == (None, "system")
-    assert legal_actions(T.CHANGE_EMPLOYER, S.EXPIRED) == [A.REISSUE_INVITATION]
+    assert legal_actions(T.CHANGE_EMPLOYER, S.EXPIRED) == [A.REISSUE_INVITATION, A.REJECT]
     act(request, A.REISSUE_INVITATION)
     assert request.status == S.AWAITING_AGREEMENT
 
 
-def test_an_expired_request_is_no_longer_open_so_it_cannot_be_cancelled_or_rejected():
-    for action in (A.CANCEL, A.REJECT):
-        request = make_request(T.NEW_ACCESS, S.EXPIRED)
-        with pytest.raises(IllegalTransition, match="expired"):
-            act(request, action)
-        assert request.status == S.EXPIRED
+def test_an_expired_request_is_no_longer_open_so_it_cannot_be_cancelled():
+    request = make_request(T.NEW_ACCESS, S.EXPIRED)
+    with pytest.raises(IllegalTransition, match="expired"):
+        act(request, A.CANCEL)
+    assert request.status == S.EXPIRED
+
+
+def test_staff_close_an_expired_request_for_good_by_rejecting_it_with_a_reason():
+    request = make_request(T.NEW_ACCESS, S.EXPIRED)
+    with pytest.raises(IllegalTransition, match="reason"):
+        transition(request, A.REJECT, actor_id=1, actor_role=Role.STAFF)
+    transition(request, A.REJECT, actor_id=1, actor_role=Role.STAFF, reason="No answer in 14 days")
+    assert (request.status, request.rejection_reason) == (S.REJECTED, "No answer in 14 days")
 
 
 @pytest.mark.parametrize("status", TERMINAL, ids=lambda s: s.value)
@@ -318,8 +328,10 @@ def test_reject_and_questions_and_answers_need_a_real_reason(triple, reason):
     request_type, status, action = triple
     request = make_request(request_type, status)
     before = snapshot(request)
-    with pytest.raises(IllegalTransition, match=f"{action.value} needs a reason"):
+    with pytest.raises(ReasonRequired, match="^Enter ") as refused:
         act(request, action, reason=reason)
+    assert "_" not in str(refused.value) and "needs a reason" not in str(refused.value)  # no codes
+    assert isinstance(refused.value, IllegalTransition)
     assert snapshot(request) == before
 
 

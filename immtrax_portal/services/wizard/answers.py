@@ -44,10 +44,15 @@ class Answers:
     access_level: str = _answer(32, 3, options=_values(AccessLevel))
     deletion_reason: str = _answer(32, 3, options=_values(DeletionReason))
     last_day: str = _answer(10, 3, "text")
+    # Time-limited access (issue 16): the last day of a New Access or Change Employer, optional.
+    access_ends_on: str = _answer(10, 3, "text")
     note: str = _answer(2000, 3, "text")
     q_inventory: str = _answer(3, 3, "question", YES_NO)
     q_records: str = _answer(3, 3, "question", YES_NO)
     q_lookup: str = _answer(3, 3, "question", YES_NO)
+    # "Same level as a colleague": a current user of the organization whose level is suggested
+    # (the three questions still decide; see ``steps.colleague_problem``).
+    colleague_person_id: str = _answer(12, 3, "id")
 
     @classmethod
     def from_mapping(cls, data: object) -> Answers:
@@ -88,6 +93,7 @@ class Answers:
             subject_person_id=(record_id(self.subject_person_id) or None) if from_roster else None,
             deletion_reason=self.deletion_reason if deletion else "",
             last_day=self.last_day if deletion else "",
+            access_ends_on="" if from_roster else self.access_ends_on,
             note=self.note,
         )
 
@@ -112,6 +118,7 @@ class RequestDraft:
     deletion_reason: str = ""
     last_day: str = ""
     note: str = ""
+    access_ends_on: str = ""
 
 
 _FIELDS = {f.name: f.metadata for f in fields(Answers)}

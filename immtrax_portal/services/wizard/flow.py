@@ -21,6 +21,8 @@ from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
 from immtrax_portal.domain.models import AccessRequest
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_supervisor_of
 from immtrax_portal.domain.record_ids import record_id
+from immtrax_portal.domain.validation import parse_date, shown_phone
+from immtrax_portal.program_time import calendar_day
 from immtrax_portal.services import drafts, roster
 from immtrax_portal.services.rate_limits import RateLimited, check_rate
 from immtrax_portal.services.requests import SubmissionRefused, next_steps
@@ -33,6 +35,10 @@ HEADING, ERRORS, CANCEL_CONFIRM, STAY = "heading", "errors", "cancel-confirm", "
 SUBMIT_FAILED = ("Your request could not be submitted just now. Nothing was sent and your answers are "
                  "saved: try again in a moment.")
 NOT_ON_ROSTER = "Choose someone from your organization's current users (not yourself)."
+NEWER_DRAFT = ("This request was changed in another tab or window, so your last change here was not "
+               "saved. You now see the newest version: check it, then carry on.")
+DRAFT_GONE = ("This request was submitted or discarded in another tab or window. Your last change "
+              "here was not saved; you can start a new request.")
 Deny = Callable[..., None]  # deny(action, reason, **what_was_aimed_at)
 
 
@@ -43,6 +49,8 @@ class View:
 
     answers: Answers = field(default_factory=Answers)
     idempotency_key: str = ""
+    draft_id: int = 0
+    draft_version: int = 0
     step: int = 1
     loaded: bool = False
     form_revision: int = 0
@@ -52,6 +60,10 @@ class View:
     subject_level: str = ""
     roster_query: str = ""
     roster_matches: list[dict[str, str]] = field(default_factory=list)
+    colleague_name: str = ""
+    colleague_level: str = ""
+    colleague_query: str = ""
+    colleague_matches: list[dict[str, str]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     advice_message: str = ""
     advice_type: str = ""
@@ -63,13 +75,22 @@ class View:
     submitted_number: str = ""
     submitted_summary: str = ""
     submitted_steps: list[str] = field(default_factory=list)
+    # The type of the request just submitted: the confirmation's stepper names its steps.
+    submitted_type: str = ""
 
 
-SHOWN = tuple(name for name in View.__dataclass_fields__ if name not in ("answers", "idempotency_key"))
+BACKEND_ONLY = ("answers", "idempotency_key", "draft_id", "draft_version")
+SHOWN = tuple(name for name in View.__dataclass_fields__ if name not in BACKEND_ONLY)
 
 
 def _label_of(enum_cls, value: str) -> str:
     return enum_cls(value).label if value in {m.value for m in enum_cls} else ""
+
+
+def _day_label(value: str) -> str:
+    """A typed date as every page writes days ("December 1, 2026"), or as typed if it is none."""
+    day = parse_date(value) if value else None
+    return calendar_day(day) if day else value
 
 
 def derived(view: View) -> dict[str, str | bool]:
@@ -89,9 +110,14 @@ def derived(view: View) -> dict[str, str | bool]:
         "deletion_reason_label": _label_of(DeletionReason, a.deletion_reason),
         "recommended": recommended,
         "recommended_label": _label_of(AccessLevel, recommended),
+        "colleague_level_label": _label_of(AccessLevel, view.colleague_level),
+        "colleague_note": steps.colleague_note(view.colleague_name, view.colleague_level, recommended),
         "advice_type_label": _label_of(RequestType, view.advice_type),
-        "third_step_title": steps.step_title(3, a.request_type),
-        "step_heading": steps.step_title(view.step, a.request_type),
+        "start_date_label": _day_label(a.start_date),
+        "last_day_label": _day_label(a.last_day),
+        "phone_label": shown_phone(a.phone),
+        "third_step_title": steps.step_title(3, a.request_type or view.submitted_type),
+        "step_heading": steps.step_title(view.step, a.request_type or view.submitted_type),
     }
 
 
@@ -104,23 +130,51 @@ class Wizard:
 
     def __init__(self, actor: Actor, view: View, *, deny: Deny, source_ip: str = "") -> None:
         self.actor, self.view, self.deny, self.source_ip = actor, view, deny, source_ip
+        # Set when another tab had changed the draft: the page then shows the newer one and says so.
+        self.overtaken = False
 
     # --- The draft -------------------------------------------------------------------------------
 
-    def save(self) -> None:
-        drafts.save_draft(self.actor.person_id, {**self.view.answers.as_dict(), "step": str(self.view.step),
-                                                 "idempotency_key": self.view.idempotency_key})
+    def save(self) -> bool:
+        """Store the view's answers over the version this tab read; when another tab changed the
+        draft meanwhile, nothing is stored and the newer draft is shown instead (False)."""
+        data = {**self.view.answers.as_dict(), "step": str(self.view.step),
+                "idempotency_key": self.view.idempotency_key}
+        try:
+            stored = drafts.save_if_unchanged(self.actor.person_id, data, draft_id=self.view.draft_id,
+                                              version=self.view.draft_version)
+        except drafts.DraftChanged as changed:
+            self._show_newer(changed.newer)
+            return False
+        self.view.draft_id, self.view.draft_version = stored.draft_id, stored.version
+        return True
 
-    def load(self) -> None:
+    def unchanged_elsewhere(self) -> bool:
+        """Whether the stored draft is still the version on screen; if not, the newer one is shown."""
+        stored = drafts.read_draft(self.actor.person_id)
+        if (stored.draft_id, stored.version) == (self.view.draft_id, self.view.draft_version):
+            return True
+        self._show_newer(stored)
+        return False
+
+    def _show_newer(self, newer: drafts.Draft) -> None:
+        self.load(newer)
+        self.view.notice = NEWER_DRAFT if newer.draft_id else DRAFT_GONE
+        self.overtaken = True
+
+    def load(self, saved: drafts.Draft | None = None) -> None:
         """Show the caller's own saved draft (or a fresh one), checked against today's registry."""
         revision = self.view.form_revision
         organizations = [{"id": str(org_id), "name": name}
                          for org_id, name in roster.organization_choices(self.actor.supervised_org_ids)]
-        saved = drafts.load_draft(self.actor.person_id)
-        self.view = View(answers=resumed(saved, [o["id"] for o in organizations]),
-                         organizations=organizations, idempotency_key=saved.get("idempotency_key", ""))
+        stored = saved if saved is not None else drafts.read_draft(self.actor.person_id)
+        saved_data = stored.data
+        self.view = View(answers=resumed(saved_data, [o["id"] for o in organizations]),
+                         organizations=organizations, idempotency_key=saved_data.get("idempotency_key", ""),
+                         draft_id=stored.draft_id, draft_version=stored.version)
         self._pick_subject(self.view.answers.subject_person_id)
-        self.view.step = steps.reachable_step(self.view.answers, record_id(saved.get("step", "")) or 1,
+        self._pick_colleague(self.view.answers.colleague_person_id)
+        self.view.step = steps.reachable_step(self.view.answers, record_id(saved_data.get("step", "")) or 1,
                                               self.view.subject_level, self._registry_problems)
         self.view.errors, self.view.loaded, self.view.form_revision = {}, True, revision + 1
 
@@ -144,8 +198,9 @@ class Wizard:
         now = self.view.answers
         if start and (start.request_type, start.organization_id, start.subject_person_id) != (
                 now.request_type, now.organization_id, now.subject_person_id):
-            drafts.save_draft(self.actor.person_id, {**start.as_dict(), "step": "3"})
-            self.load()
+            self.view.answers, self.view.step, self.view.idempotency_key = start, 3, ""
+            if self.save():
+                self.load()
 
     # --- Steps 1 to 3 ----------------------------------------------------------------------------
 
@@ -211,6 +266,26 @@ class Wizard:
         self.save()
         return STAY
 
+    def search_colleagues(self, query: object) -> str:
+        if isinstance(query, str) and self.view.answers.organization_id:
+            self._search_colleagues(query)
+        return STAY
+
+    def choose_colleague(self, person_id: object) -> str:
+        """"Same level as a colleague": a current user of the organization (not the supervisor) whose
+        level is suggested; the level itself is not set (the questions decide). "" clears it."""
+        if person_id == "":
+            self._pick_colleague("")
+            self.save()
+            return STAY
+        if not record_id(person_id) or not self._pick_colleague(person_id):
+            self.deny(AuditAction.WIZARD_CHOOSE_COLLEAGUE, "not on the organization's roster, or themselves",
+                      organization_id=self.view.answers.organization_id, person_id=str(person_id)[:12])
+            return STAY
+        self.view.errors = {k: v for k, v in self.view.errors.items() if k != "access_level"}
+        self.save()
+        return STAY
+
     def switch_type(self, request_type: object) -> bool:
         """One click on the registry's advice: take the suggested type (and, for a roster type, the
         user with the typed email). True when the page should continue at once."""
@@ -240,6 +315,8 @@ class Wizard:
         problems = steps.step_problems(view.answers, view.step, view.subject_level)
         if not problems and view.step == 2:
             problems = self._registry_problems()
+        if not problems and view.step == 3:
+            problems = steps.colleague_problem(view.answers, view.colleague_level)
         view.errors = problems
         if problems:
             self.save()
@@ -256,8 +333,21 @@ class Wizard:
         if not 1 < self.view.step < LAST_STEP:
             return STAY
         self.view.step, self.view.errors = self.view.step - 1, {}
+        self.list_roster_if_choosing()
         self.save()
         return HEADING
+
+    def go_to(self, wanted: int) -> None:
+        """The address names another step (the browser's Back or Forward button): show it when
+        every step before it holds, else the first one that does not."""
+        if not 1 <= wanted <= REVIEW_STEP or wanted == self.view.step or self.view.step >= LAST_STEP:
+            return
+        step = steps.reachable_step(self.view.answers, wanted, self.view.subject_level,
+                                    self._registry_problems)
+        if step != self.view.step:
+            self.view.step, self.view.errors, self.view.return_to_review = step, {}, False
+            self.list_roster_if_choosing()
+            self.save()
 
     def edit_step(self, step: object) -> str:
         if self.view.step != REVIEW_STEP or step not in (1, 2, 3) or isinstance(step, bool):
@@ -265,13 +355,18 @@ class Wizard:
         self.view.step, self.view.return_to_review, self.view.errors = int(step), True, {}  # type: ignore[arg-type]
         if step == 2 and self.view.answers.request_type in registry.ROSTER_TYPES:
             self._search(self.view.roster_query)
+        self.list_roster_if_choosing()
         self.save()
         return HEADING
 
     def list_roster_if_choosing(self) -> None:
+        """The lists a step picks from: the roster at step 2, colleagues at the level step."""
         if (self.view.step == 2 and self.view.answers.request_type in registry.ROSTER_TYPES
                 and not self.view.roster_matches):
             self._search("")
+        if (self.view.step == 3 and self.view.answers.request_type != RequestType.ACCESS_DELETION.value
+                and not self.view.colleague_matches):
+            self._search_colleagues(self.view.colleague_query)
 
     # --- Submit and cancel -----------------------------------------------------------------------
 
@@ -291,9 +386,12 @@ class Wizard:
         except RateLimited as limited:  # already an audit denial; the draft stays as it is
             view.notice = str(limited)
             return None
+        if not self.unchanged_elsewhere():
+            return None
         if not view.idempotency_key:
             view.idempotency_key = secrets.token_urlsafe(24)
-            self.save()
+            if not self.save():
+                return None
         view.submitting = True
         return draft
 
@@ -305,7 +403,9 @@ class Wizard:
         self.view = View(organizations=view.organizations, loaded=view.loaded,
                          form_revision=view.form_revision, step=LAST_STEP,
                          submitted_number=request.number, submitted_summary=summary,
-                         submitted_steps=[s.split(". ", 1)[-1] for s in next_steps(request.request_type)])
+                         submitted_steps=[s.split(". ", 1)[-1]
+                                          for s in next_steps(request.request_type, request.last_day)],
+                         submitted_type=request.request_type.value)
         return HEADING
 
     def refused(self, refused: SubmissionRefused | NotAllowed) -> str:
@@ -341,7 +441,12 @@ class Wizard:
         return STAY
 
     def cancel(self) -> str:
-        drafts.cancel_draft(self.actor.person_id, actor_role=self.actor.role, source_ip=self.source_ip)
+        try:
+            drafts.cancel_draft(self.actor.person_id, actor_role=self.actor.role, source_ip=self.source_ip,
+                                draft_id=self.view.draft_id, version=self.view.draft_version)
+        except drafts.DraftChanged as changed:  # nothing discarded: show what the other tab made
+            self._show_newer(changed.newer)
+            return STAY
         self.load()
         self.view.notice = "Your draft was discarded. Nothing was sent."
         return HEADING
@@ -373,7 +478,28 @@ class Wizard:
     def _forget_organization(self) -> None:
         self._answer("organization_id", "")
         self._forget_subject()
+        self._pick_colleague("")
+        self.view.colleague_matches = []
         self._show_advice(None)
+
+    def _pick_colleague(self, person_id: object) -> bool:
+        entry = registry.pickable_user(self.actor, record_id(self.view.answers.organization_id),
+                                       record_id(person_id)) if record_id(person_id) else None
+        if entry is None or str(entry.person_id) == self.view.answers.subject_person_id:
+            self._answer("colleague_person_id", "")
+            self.view.colleague_name = self.view.colleague_level = ""
+            return False
+        self._answer("colleague_person_id", str(entry.person_id))
+        self.view.colleague_name, self.view.colleague_level = entry.full_name, entry.access_level
+        return True
+
+    def _search_colleagues(self, query: str) -> None:
+        self.view.colleague_query = query[: roster.MAX_QUERY_LENGTH]
+        organization_id = record_id(self.view.answers.organization_id)
+        self.view.colleague_matches = [
+            {"person_id": str(m.person_id), "label": f"{m.full_name} ({m.access_level_label})"}
+            for m in registry.pickable_users(self.actor, organization_id, self.view.colleague_query)
+            if str(m.person_id) != self.view.answers.subject_person_id]
 
     def _forget_subject(self) -> None:
         self._answer("subject_person_id", "")

@@ -14,6 +14,7 @@ from datetime import date
 
 from immtrax_portal.domain import validation as v
 from immtrax_portal.domain.enums import AccessLevel, RequestType
+from immtrax_portal.program_time import program_today
 from immtrax_portal.services.wizard.answers import NAMES, NEW_PERSON, Answers, RequestDraft, step_of_field
 
 REVIEW_STEP = 4
@@ -68,6 +69,7 @@ def draft_problems(draft: RequestDraft, today: date, current_level: str = "") ->
     else:
         problems = v.new_person_problems({name: getattr(draft, name) for name in NEW_PERSON}, today)
         found = {"access_level": v.access_level_problem(draft.access_level),
+                 "access_ends_on": v.access_ends_on_problem(draft.access_ends_on, draft.start_date, today),
                  "note": v.note_problem(draft.note)}
     return {**problems, **{name: message for name, message in found.items() if message}}
 
@@ -85,7 +87,7 @@ def step_problems(answers: Answers, step: int, current_level: str = "",
     draft = answers.request_draft()
     if draft is None:
         return {"request_type": CHOOSE_TYPE}
-    every = draft_problems(draft, today or date.today(), current_level)
+    every = draft_problems(draft, today or program_today(), current_level)
     return {name: message for name, message in every.items() if step_of_field(name) == step}
 
 
@@ -126,3 +128,38 @@ def step_after(answers: Answers, step: int, current_level: str, back_to_review: 
             step_problems(answers, later, current_level) for later in range(step + 1, REVIEW_STEP)):
         return REVIEW_STEP
     return step + 1
+
+
+def colleague_note(colleague: str, colleague_level: str, recommended: str) -> str:
+    """What the level step says about the colleague picked ("same level as a colleague"): their
+    level is a suggestion, and the three questions decide ("" without a colleague)."""
+    if not colleague or colleague_level not in {level.value for level in AccessLevel}:
+        return ""
+    theirs = AccessLevel(colleague_level)
+    if not recommended:
+        return (f"{colleague} has {theirs.label}. If the new person will do the same work, answering "
+                f"the three questions below as they apply to {colleague}'s work leads to {theirs.label}. "
+                "The level follows from the answers, not from the colleague.")
+    fits = AccessLevel(recommended)
+    if fits == theirs:
+        return f"Your answers fit {colleague}'s level, {theirs.label}: the same work, the same access."
+    if fits.rank < theirs.rank:
+        return (f"Your answers need only {fits.label}, less than {colleague}'s {theirs.label}. Give the new "
+                f"person the least access that fits their work: {fits.label}.")
+    return (f"Your answers need {fits.label}, more than {colleague}'s {theirs.label}: the new person's work "
+            "differs from theirs. Check the answers.")
+
+
+def colleague_problem(answers: Answers, colleague_level: str) -> dict[str, str]:
+    """With a colleague picked, the questions still decide: they must be answered, and the level
+    chosen may not be above what they call for (never a blind copy of the colleague's)."""
+    if not answers.colleague_person_id or not colleague_level:
+        return {}
+    recommended = recommended_level(answers.q_inventory, answers.q_records, answers.q_lookup)
+    if not recommended:
+        return {"access_level": "Answer the three questions: with a colleague picked, they decide the level."}
+    if answers.access_level in {level.value for level in AccessLevel} and \
+            AccessLevel(answers.access_level).rank > AccessLevel(recommended).rank:
+        return {"access_level": f"Your answers need only {AccessLevel(recommended).label}. Choose it, or "
+                                "change an answer if the person will do more."}
+    return {}

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex_components_core.el.elements.base import BaseHTML
 
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.layout import button_link
+from immtrax_portal.ui.components.native_form import NativeForm
 from immtrax_portal.ui.state.session import SessionState
 
-
-class NativeForm(BaseHTML):
-    """A <form> the browser submits itself (Reflex's own form always prevents that)."""
-
-    tag = "form"
-    action: rx.Var[str]
-    method: rx.Var[str]
+__all__ = ["NativeForm", "account_actions", "sign_out_form"]
 
 
 def sign_out_form() -> rx.Component:
@@ -37,5 +31,6 @@ def account_actions() -> rx.Component:
                        style={"color": "white"}),
             sign_out_form(),
         ),
-        button_link("Sign in", routes.sign_in_page_url(), variant="on-dark"),
+        # Back to this very page afterwards (an invitation link included), not the dashboard.
+        button_link("Sign in", SessionState.sign_in_here, variant="on-dark"),
     )

@@ -48,14 +48,18 @@ def block_panel() -> rx.Component:
         rx.el.div(
             rx.el.button("Copy the link", type="button", class_name="portal-button",
                          on_click=BrowserGateState.copy_link),
-            rx.el.a("Email the link to yourself", href=BrowserGateState.gate_mailto,
-                    class_name="portal-button secondary"),
+            rx.el.a("Write an email with the link", href=BrowserGateState.gate_mailto,
+                    class_name="portal-button secondary", aria_describedby="browser-gate-mail-hint"),
             style={"display": "flex", "flex_wrap": "wrap", "gap": "0.75rem", "margin": "0.9rem 0 0"},
         ),
+        rx.el.p("“Write an email with the link” opens a new message in your email app with the "
+                "address in it. You choose whom to send it to; the portal sends nothing.",
+                id="browser-gate-mail-hint", style={"margin": "0.5rem 0 0", "color": theme.MUTED}),
         _copy_feedback(),
         rx.el.p(
             "Need help? Call the ", s.program_name, " at ",
-            rx.el.a(s.program_phone, href=f"tel:+1{phone_digits}"), ", ", s.program_hours, ".",
+            rx.el.a(s.program_phone, href=f"tel:+1{phone_digits}", style={"white_space": "nowrap"}),
+            ", ", s.program_hours, ".",
             style={"margin_top": "1rem"},
         ),
         id=GATE_ID,

@@ -33,9 +33,10 @@ def focus_error_summary() -> rx.event.EventSpec:
     return focus_element(SUMMARY_ID)
 
 
-def error_summary(items: list[tuple[str, str]], errors: Var, *, title: str = "There is a problem"
-                  ) -> rx.Component:
-    """``items``: (error key, id of the control it belongs to), in the order of the form."""
+def error_summary(items: list[tuple[str, str]], errors: Var, *, title: str = "There is a problem",
+                  summary_id: str = SUMMARY_ID) -> rx.Component:
+    """``items``: (error key, id of the control it belongs to), in the order of the form;
+    ``summary_id`` for a second form on the same page (focus it with ``focus_element``)."""
     has_errors = rx.Var.create(False)
     for key, _ in items:
         has_errors = has_errors | errors.contains(key)
@@ -53,7 +54,7 @@ def error_summary(items: list[tuple[str, str]], errors: Var, *, title: str = "Th
         rx.el.div(
             rx.el.h2(title, style={"font_size": "1.3rem", "margin": "0 0 0.5rem"}),
             rx.el.ul(*links, style={"margin": "0", "padding_left": "1.25rem"}),
-            id=SUMMARY_ID,
+            id=summary_id,
             role="alert",
             tab_index=-1,
             style={"border": f"4px solid {theme.ERROR}", "padding": "1rem 1.1rem",

@@ -64,8 +64,10 @@ def field_error(name: str, error: Var) -> rx.Component:
 
 def text_field(name: str, label: str, value: Var, on_change, error: Var, *, hint: str = "",
                input_type: str = "text", autocomplete: str = "off", width: str = "100%",
-               required: bool = True, input_mode: str = "") -> rx.Component:
-    """Label, hint, error and a debounced text input bound to ``value``."""
+               required: bool = True, input_mode: str = "", revision: Var | None = None) -> rx.Component:
+    """Label, hint, error and a debounced text input bound to ``value``. ``revision``: when it
+    changes the input starts afresh from ``value`` (a form replaced from the server, e.g. by a newer
+    draft), instead of keeping what was typed into it."""
     control = rx.el.input(
         id=field_id(name), name=name, type=input_type, value=value, on_change=on_change,
         auto_complete=autocomplete, required=required,
@@ -79,13 +81,17 @@ def text_field(name: str, label: str, value: Var, on_change, error: Var, *, hint
         rx.el.p(hint, id=f"{field_id(name)}-hint", style=HINT_STYLE) if hint else rx.fragment(),
         field_error(name, error),
         rx.debounce_input(control, debounce_timeout=300, force_notify_on_blur=True,
-                          force_notify_by_enter=True),
+                          force_notify_by_enter=True, **_keyed(name, revision)),
         style=_field_style(error),
     )
 
 
+def _keyed(name: str, revision: Var | None) -> dict:
+    return {"key": f"{name}-" + revision.to_string()} if revision is not None else {}
+
+
 def text_area(name: str, label: str, value: Var, on_change, error: Var, *, hint: str = "",
-              required: bool = False, rows: int = 4) -> rx.Component:
+              required: bool = False, rows: int = 4, revision: Var | None = None) -> rx.Component:
     control = rx.el.textarea(
         id=field_id(name), name=name, value=value, on_change=on_change, rows=rows,
         required=required, aria_invalid=rx.cond(error != "", "true", "false"),
@@ -96,7 +102,8 @@ def text_area(name: str, label: str, value: Var, on_change, error: Var, *, hint:
         rx.el.label(label, html_for=field_id(name), style=LABEL_STYLE),
         rx.el.p(hint, id=f"{field_id(name)}-hint", style=HINT_STYLE) if hint else rx.fragment(),
         field_error(name, error),
-        rx.debounce_input(control, debounce_timeout=300, force_notify_on_blur=True),
+        rx.debounce_input(control, debounce_timeout=300, force_notify_on_blur=True,
+                          **_keyed(name, revision)),
         style=_field_style(error),
     )
 
@@ -122,11 +129,14 @@ def _plain_control(tag, name: str, hint: str, default: Var, error: Var, revision
 
 
 def plain_field(name: str, label: str, default: Var | str, errors: Var, revision: Var, *, hint: str = "",
-                input_type: str = "text", width: str = "100%", autocomplete: str = "off"
-                ) -> rx.Component:
+                input_type: str = "text", width: str = "100%", autocomplete: str = "off",
+                input_mode: str = "") -> rx.Component:
+    """``input_mode="numeric"`` with a text input: a phone's number keypad, without a number
+    input's browser checks and spinner (the server checks, and says what is wrong in words)."""
     error = error_of(errors, name)
     return _plain_control(rx.el.input, name, hint, default, error, revision, _input_style(error, width),
-                          label=label, type=input_type, auto_complete=autocomplete)
+                          label=label, type=input_type, auto_complete=autocomplete,
+                          **({"input_mode": input_mode} if input_mode else {}))
 
 
 def plain_text_area(name: str, label: str, default: Var | str, errors: Var, revision: Var, *,

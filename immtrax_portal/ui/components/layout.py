@@ -6,6 +6,7 @@ import reflex as rx
 
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes, theme
+from immtrax_portal.ui.components.session_timeout import session_timeout_warning
 
 
 def skip_link() -> rx.Component:
@@ -46,14 +47,23 @@ def site_header(*actions: rx.Component) -> rx.Component:
     )
 
 
+def help_line() -> rx.Component:
+    """The program's phone line: the same words, as the footer's first control, on every page
+    (WCAG 3.2.6 Consistent Help; the sign-in routes' own pages say it the same way)."""
+    s = get_settings()
+    return rx.el.p(
+        "Need help? Call the ", rx.el.strong(s.program_name), " at ",
+        rx.el.a(s.program_phone, href=routes.phone_href(s.program_phone),
+                style={"white_space": "nowrap"}), ", ", s.program_hours, ".",
+        id="help-line",
+    )
+
+
 def site_footer() -> rx.Component:
     s = get_settings()
     return rx.el.footer(
         rx.el.div(
-            rx.el.p(
-                rx.el.strong(s.program_name),
-                f" · {s.program_phone} · {s.program_hours}",
-            ),
+            help_line(),
             rx.el.p(
                 "imMTrax passwords are reset by phone at ", s.program_phone,
                 ". This portal does not reset imMTrax passwords.",
@@ -67,12 +77,15 @@ def site_footer() -> rx.Component:
 
 def page_frame(*children: rx.Component, header_actions: tuple = ()) -> rx.Component:
     return rx.el.div(
+        session_timeout_warning(),
         skip_link(),
         site_header(*header_actions),
         rx.el.main(
             *children,
             id="main",
             tab_index=-1,
+            # Tells a test (or a script) that the tab's state has arrived: typing before it may be lost.
+            custom_attrs={"data-hydrated": rx.State.is_hydrated.to_string()},
             style={"max_width": theme.MAX_WIDTH, "margin": "0 auto", "padding": "1.5rem 1rem",
                    "outline": "none"},
         ),
@@ -87,6 +100,8 @@ def section(title: str, *children: rx.Component, id: str = "") -> rx.Component:
                  style={"font_size": "1.5rem", "font_weight": "700", "margin": "2rem 0 0.75rem"}),
         *children,
         aria_labelledby=heading_id,
+        # The id links land on ("…#actions" from the dashboard's "Answer the question").
+        **({"id": id} if id else {}),
     )
 
 

@@ -39,6 +39,14 @@ def stage_tracker(row: rx.Var) -> rx.Component:
     )
 
 
+ANSWER_PREFIX = "answer-"
+
+
+def answer_field_id(number: str) -> str:
+    """The id of the answer box on a "Needs you" card (the handler moves focus there)."""
+    return ANSWER_PREFIX + number
+
+
 def _button(text, on_click, label) -> rx.Component:
     return rx.el.button(text, type="button", on_click=on_click, aria_label=label,
                         class_name="portal-button secondary")
@@ -51,13 +59,13 @@ def tracked_request(row: rx.Var, *, on_resend=None, on_cancel=None) -> rx.Compon
     actions = []
     if on_resend is not None:
         actions.append(rx.cond(row["can_resend"].to(bool), _button(
-            "Resend invitation", on_resend(number), "Resend the invitation for request " + number)))
+            "Resend invitation", on_resend(number), "Resend invitation for request " + number)))
     if on_cancel is not None:
         actions.append(rx.cond(row["can_cancel"].to(bool), _button(
             "Cancel request", on_cancel(number), "Cancel request " + number)))
         actions.append(rx.cond(row["can_answer"].to(bool), rx.el.a(
             "Answer the question", href=f"{routes.REQUEST}?number=" + number + "#actions",
-            class_name="portal-button", aria_label="Answer the program's question on request " + number)))
+            class_name="portal-button", aria_label="Answer the question on request " + number)))
     return rx.el.li(
         rx.el.h3(
             rx.el.a(number, href=f"{routes.REQUEST}?number=" + number),
@@ -73,6 +81,8 @@ def tracked_request(row: rx.Var, *, on_resend=None, on_cancel=None) -> rx.Compon
             style={"margin": "0.25rem 0"},
             data_waiting_on=row["waiting_on"],
         ),
+        rx.cond(row["typical"] != "", rx.el.p(row["typical"], class_name="tracker-typical",
+                                              style={"margin": "0 0 0.25rem", "color": theme.MUTED})),
         rx.cond(row["question"] != "", rx.el.p(
             rx.el.strong("The program asks: "), row["question"],
             style={"margin": "0.4rem 0", "padding": "0.5rem 0.75rem", "background": theme.WARNING_BG}),

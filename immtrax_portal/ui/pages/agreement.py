@@ -149,6 +149,7 @@ def _signature_form() -> rx.Component:
         rx.el.p(rx.cond(A.signing, "Signing the agreement, please wait.", ""), role="status",
                 class_name="visually-hidden"),
         on_submit=A.sign,
+        no_validate=True,
         reset_on_submit=False,
         aria_labelledby="agreement-heading",
     )

@@ -16,7 +16,7 @@ from immtrax_portal.ui.pages.organizations import data_table
 from immtrax_portal.ui.state.agreement_versions import FORM_HEADING_ID, REVIEW_HEADING_ID
 from immtrax_portal.ui.state.agreement_versions import AgreementVersionsState as S
 
-_FIELDS = ["label", "title", "body", "acknowledgements"]
+_FIELDS = ["label", "title", "body", "acknowledgements", "resign_by"]
 
 
 def _notices() -> rx.Component:
@@ -62,10 +62,33 @@ def _form() -> rx.Component:
                         S.revision, rows=6, field_width="52rem",
                         hint=f"One statement per line, up to {MAX_ACKNOWLEDGEMENTS}. The applicant must tick "
                              "every one before signing."),
+        _sign_again(),
         rx.el.button("Review the new version", type="submit", class_name="portal-button"),
         on_submit=S.review,
+        no_validate=True,
         reset_on_submit=False,
         aria_labelledby=FORM_HEADING_ID,
+    )
+
+
+def _sign_again() -> rx.Component:
+    """Whether everyone with access must sign this version again, and by when (issue 16)."""
+    return rx.el.fieldset(
+        rx.el.legend("Signing again", style={"font_weight": "700", "font_size": "1.15rem", "padding": "0"}),
+        rx.el.label(
+            rx.el.input(type="checkbox", id=field_id("everyone_signs_again"), name="everyone_signs_again",
+                        default_checked=S.everyone_signs_again, key=S.revision,
+                        style={"width": "1.5rem", "height": "1.5rem", "flex": "none"}),
+            rx.el.span("Everyone with access must sign this version again"),
+            html_for=field_id("everyone_signs_again"),
+            style={"display": "flex", "gap": "0.6rem", "align_items": "center", "min_height": "44px",
+                   "cursor": "pointer"},
+        ),
+        plain_field("resign_by", "Sign again by", S.resign_by, S.errors, S.revision, input_type="date",
+                    width="14rem", hint="Only when everyone must sign again. Access of anyone who has "
+                    "not signed by the end of this day (Montana time) is suspended until they sign. "
+                    "Reminders go 30, 7 and 1 days before."),
+        style={"border": "0", "padding": "0", "margin": "0 0 1.5rem", "min_width": "0"},
     )
 
 
@@ -76,6 +99,7 @@ def _review() -> rx.Component:
         rx.el.p("This is what applicants will read. Once you publish it, everyone who opens or reloads "
                 "an invitation signs this version; signatures already made keep theirs."),
         rx.el.p(rx.el.strong(S.review_changes)),
+        rx.el.p(S.review_resign, id="review-resign"),
         agreement_text(S.review_title, S.review_label, S.review_paragraphs, heading_id="review-text-heading"),
         rx.el.h3("The applicant ticks each of these", style={"font_size": "1.2rem"}),
         rx.el.ul(rx.foreach(S.review_acknowledgements, lambda text: rx.el.li(text)),
@@ -84,9 +108,11 @@ def _review() -> rx.Component:
             rx.el.button("Publish version ", S.review_label, type="button", class_name="portal-button",
                          on_click=S.publish),
             rx.el.button("Go back and edit", type="button", class_name="portal-button secondary",
-                         on_click=S.edit_again),
+                         on_click=S.edit_again, custom_attrs={"data-confirm-no": "true"}),
             style={"display": "flex", "gap": "0.75rem", "flex_wrap": "wrap", "margin": "1rem 0"},
         ),
+        # Publishing cannot be undone: this step is its question; Escape is "Go back and edit".
+        custom_attrs={"data-confirm": "true"},
         style={"border_top": f"4px solid {theme.NAVY}", "padding_top": "0.5rem", "margin_top": "1.5rem"},
     )
 

@@ -7,11 +7,12 @@ import reflex as rx
 from immtrax_portal.services.org_import import MAX_BYTES, MAX_ROWS
 from immtrax_portal.ui import theme
 from immtrax_portal.ui.components.account import account_actions
+from immtrax_portal.ui.components.error_summary import error_summary
 from immtrax_portal.ui.components.form_field import ERROR_STYLE, HINT_STYLE, LABEL_STYLE
 from immtrax_portal.ui.components.layout import notice, page_frame, section
 from immtrax_portal.ui.components.request_table import pager
 from immtrax_portal.ui.pages.organizations import data_table, message_notices, staff_nav
-from immtrax_portal.ui.state.org_import import UPLOAD_ID
+from immtrax_portal.ui.state.org_import import CHOOSE_ID, FILE_SUMMARY_ID, UPLOAD_ID
 from immtrax_portal.ui.state.org_import import OrgImportState as S
 
 
@@ -38,29 +39,35 @@ def labelled_upload(*children: rx.Component, labelled_by: str, **props) -> rx.Co
 
 
 def _chooser() -> rx.Component:
+    has_error = S.file_error != ""
     return rx.el.div(
+        error_summary([("file", CHOOSE_ID)], S.file_errors, summary_id=FILE_SUMMARY_ID,
+                      title="The file cannot be previewed"),
         rx.el.p("CSV file of organizations", id="org-csv-label", style=LABEL_STYLE),
+        rx.cond(has_error, rx.el.p(rx.el.span("Error: ", class_name="visually-hidden"), S.file_error,
+                                   id="org-csv-error", style=ERROR_STYLE)),
         labelled_upload(
             rx.el.div(
-                rx.el.button("Choose a CSV file", type="button", class_name="portal-button",
-                             aria_describedby="org-csv-label org-csv-hint"),
+                rx.el.button("Choose a CSV file", type="button", class_name="portal-button", id=CHOOSE_ID,
+                             aria_invalid=rx.cond(has_error, "true", "false"),
+                             aria_describedby=rx.cond(has_error, "org-csv-label org-csv-hint org-csv-error",
+                                                      "org-csv-label org-csv-hint")),
                 rx.el.span("or drop it here", id="org-csv-hint", style={"color": theme.MUTED}),
                 style={"display": "flex", "gap": "0.75rem", "align_items": "center",
                        "flex_wrap": "wrap"},
             ),
             id=UPLOAD_ID,
             multiple=False,
-            max_files=1,
-            max_size=MAX_BYTES,
-            accept={"text/csv": [".csv"], "text/plain": [".csv", ".txt"]},
+            # No accept/max_size here: the browser would refuse a file with a pop-up of its own
+            # (a toast, in English code words); the server checks the name, size and content and
+            # says at the field what is wrong.
             no_keyboard=True,
             on_drop=S.preview_file(rx.upload_files(upload_id=UPLOAD_ID)),
             labelled_by="org-csv-label",
-            style={"border": f"2px dashed {theme.BORDER}", "padding": "1rem", "border_radius": "0.3rem",
+            style={"border": rx.cond(has_error, f"3px solid {theme.ERROR}", f"2px dashed {theme.BORDER}"),
+                   "padding": "1rem", "border_radius": "0.3rem",
                    "max_width": "36rem", "background": "white", "box_sizing": "border-box"},
         ),
-        rx.cond(S.file_error != "", rx.el.p(rx.el.span("Error: ", class_name="visually-hidden"),
-                                           S.file_error, role="alert", style=ERROR_STYLE)),
         style={"margin": "1rem 0"},
     )
 

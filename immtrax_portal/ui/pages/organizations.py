@@ -7,6 +7,7 @@ from reflex.vars.base import Var
 
 from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
+from immtrax_portal.ui.components.confirm import confirm_panel
 from immtrax_portal.ui.components.error_summary import error_summary
 from immtrax_portal.ui.components.form_field import (
     FIELD_STYLE,
@@ -19,7 +20,9 @@ from immtrax_portal.ui.components.form_field import (
     plain_field,
 )
 from immtrax_portal.ui.components.layout import button_link, notice, page_frame, section
+from immtrax_portal.ui.components.live_status import live_status
 from immtrax_portal.ui.components.request_table import pager
+from immtrax_portal.ui.state.organizations import STATUS_ID, UNLINK_CONFIRM_ID
 from immtrax_portal.ui.state.organizations import OrganizationsState as L
 from immtrax_portal.ui.state.organizations import OrganizationState as O
 
@@ -48,8 +51,8 @@ def data_table(caption: str, headers: list[str], rows: Var, cells, *, min_width:
 def message_notices(message: Var, problem: Var) -> rx.Component:
     return rx.fragment(
         rx.cond(problem != "", notice(rx.el.p(problem, style={"margin": "0"}), role="alert")),
-        rx.cond(message != "", notice(rx.el.p(message, style={"margin": "0"}), tone="info",
-                                      role="status")),
+        rx.el.div(rx.cond(message != "", notice(rx.el.p(message, style={"margin": "0"}), tone="info")),
+                  id=STATUS_ID, role="status", tab_index=-1),
     )
 
 
@@ -80,6 +83,7 @@ def _search_form() -> rx.Component:
             style={"display": "flex", "gap": "0.5rem", "flex_wrap": "wrap", "align_items": "center"},
         ),
         on_submit=L.search,
+        no_validate=True,
         reset_on_submit=False,
         role="search",
         style={"margin": "0 0 1rem"},
@@ -90,9 +94,10 @@ def organizations_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Organizations", style={"font_size": "2rem", "color": theme.NAVY}),
         staff_nav(),
+        live_status(L),
         message_notices(rx.Var.create(""), L.message),
         _search_form(),
-        rx.el.p(L.total, " organizations", rx.cond(L.search_term != "", rx.el.span(
+        rx.el.p(L.count_text, rx.cond(L.search_term != "", rx.el.span(
             " whose name or code starts with “", L.search_term, "”")), ".", role="status"),
         data_table(
             "Organizations", ["Code", "Name", "City", "Status", "Supervisors", "Active users"], L.rows,
@@ -141,6 +146,7 @@ def _organization_form() -> rx.Component:
         rx.el.button(rx.cond(O.org_id > 0, "Save changes", "Add organization"), type="submit",
                      class_name="portal-button"),
         on_submit=O.save,
+        no_validate=True,
         reset_on_submit=False,
         aria_label="Organization details",
     )
@@ -149,20 +155,15 @@ def _organization_form() -> rx.Component:
 def _unlink_confirmation(person: Var) -> rx.Component:
     return rx.cond(
         O.unlink_person_id == person["person_id"],
-        rx.el.div(
-            rx.el.p(rx.el.strong("Unlink ", O.unlink_name, "?"), " They will no longer see this "
-                    "organization's requests or submit new ones for it."),
-            rx.cond(O.unlink_warning != "", rx.el.p(rx.el.strong("Warning: "), O.unlink_warning,
-                                                    role="alert")),
-            rx.el.div(
-                rx.el.button("Yes, unlink ", O.unlink_name, type="button", class_name="portal-button",
-                             on_click=O.unlink_supervisor(person["person_id"])),
-                rx.el.button("Keep as supervisor", type="button", class_name="portal-button secondary",
-                             on_click=O.cancel_unlink),
-                style={"display": "flex", "gap": "0.5rem", "flex_wrap": "wrap"},
-            ),
-            style={"background": theme.WARNING_BG, "padding": "0.75rem", "margin_top": "0.5rem"},
-        ),
+        confirm_panel(
+            UNLINK_CONFIRM_ID, rx.Var.create("Unlink ") + O.unlink_name + "?",
+            rx.Var.create("") + O.unlink_name + " will no longer be a supervisor of " + O.name
+            + ": they stop seeing its requests and roster and cannot submit new requests for it. "
+            "Requests already submitted stay as they are. You can link them again later.",
+            rx.Var.create("Yes, unlink ") + O.unlink_name, O.unlink_supervisor(person["person_id"]),
+            "No, keep as supervisor", O.cancel_unlink,
+            extra=rx.cond(O.unlink_warning != "", rx.el.p(rx.el.strong("Warning: "), O.unlink_warning,
+                                                          style={"margin": "0 0 0.75rem"}))),
     )
 
 
@@ -177,6 +178,7 @@ def _supervisor_list() -> rx.Component:
                                          style={"color": theme.MUTED})),
                     rx.cond(O.unlink_person_id != s["person_id"],
                             rx.el.button("Unlink", type="button", class_name="portal-button secondary",
+                                         id="unlink-" + s["person_id"].to(str),
                                          on_click=O.ask_unlink(s["person_id"]),
                                          aria_label="Unlink " + s["name"].to(str))),
                     style={"display": "flex", "justify_content": "space-between", "gap": "0.75rem",
@@ -205,6 +207,7 @@ def _link_form() -> rx.Component:
         plain_field("last_name", "Last name", "", O.link_errors, O.link_revision, width="20rem"),
         rx.el.button("Link supervisor", type="submit", class_name="portal-button"),
         on_submit=O.link_supervisor,
+        no_validate=True,
         reset_on_submit=False,
         aria_label="Link a supervisor",
     )
@@ -214,6 +217,7 @@ def organization_page() -> rx.Component:
     return page_frame(
         rx.el.h1(O.heading, style={"font_size": "2rem", "color": theme.NAVY}),
         staff_nav(),
+        rx.cond(O.org_id > 0, live_status(O)),
         message_notices(O.message, O.problem),
         rx.cond(
             O.found,

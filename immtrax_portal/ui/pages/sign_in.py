@@ -30,10 +30,17 @@ def sign_in_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Sign in to the imMTrax Access Portal",
                  style={"font_size": "2rem", "color": theme.NAVY}),
+        rx.cond(S.timed_out, notice(
+            rx.el.p(rx.el.strong("You were signed out because nothing happened for a while. "),
+                    "Sign in again and you will be back on the page you were on. What you entered in a "
+                    "request is kept.", style={"margin": "0"}),
+            tone="info", role="status", data_testid="timed-out-notice")),
         _demo_label(),
         rx.el.p("You sign in with your own Okta account. The portal never sees your password."),
-        rx.link("Continue to sign in with Okta", href=S.continue_url, reload_document=True,
-                class_name="portal-button"),
+        rx.cond(S.continue_url != "",
+                rx.link("Continue to sign in with Okta", href=S.continue_url, reload_document=True,
+                        class_name="portal-button"),
+                rx.el.p("Getting the sign-in ready…", role="status")),
         section(
             "No Okta account yet?",
             rx.el.p(

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import reflex as rx
 
-from immtrax_portal.ui import theme
+from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import card, card_grid, page_frame, section
+from immtrax_portal.ui.components.live_status import live_status
 from immtrax_portal.ui.pages.staff_queue import staff_nav
+from immtrax_portal.ui.pages.staff_reviews import review_figures
 from immtrax_portal.ui.state.staff_metrics import StaffMetricsState as M
+from immtrax_portal.ui.state.staff_reviews import ReviewFiguresState
 
 _CELL = {"padding": "0.5rem 0.75rem", "border_bottom": f"1px solid {theme.BORDER}",
          "text_align": "left", "vertical_align": "middle"}
@@ -56,6 +59,41 @@ def _completion() -> rx.Component:
     )
 
 
+def _clock_table(caption: str, first_header: str, rows) -> rx.Component:
+    headers = ("Completed", "Program time: median", "Program time: 90th percentile", "Total time: median",
+               "Total time: 90th percentile", "Within target")
+    return rx.el.table(
+        rx.el.caption(caption, style=_CAPTION),
+        rx.el.thead(rx.el.tr(rx.el.th(first_header, scope="col", style=_CELL),
+                             *[rx.el.th(h, scope="col", style=_CELL) for h in headers])),
+        rx.el.tbody(rx.foreach(rows, lambda r: rx.el.tr(
+            rx.el.th(r["label"], scope="row", style={**_CELL, "font_weight": "400"}),
+            rx.el.td(r["completed"], style=_NUMBER),
+            rx.el.td(r["program_median"], style=_CELL),
+            rx.el.td(r["program_p90"], style=_CELL),
+            rx.el.td(r["total_median"], style=_CELL),
+            rx.el.td(r["total_p90"], style=_CELL),
+            rx.el.td(r["within"], style=_NUMBER),
+        ))),
+        style={**_TABLE, "min_width": "48rem"},
+    )
+
+
+def _lifecycle() -> rx.Component:
+    return rx.el.table(
+        rx.el.caption("Automatic removals and lapsed agreements", style=_CAPTION),
+        rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=h_style) for h, h_style in
+                               (("What happened", _CELL), ("Last 30 days", _NUMBER),
+                                ("Last 90 days", _NUMBER))])),
+        rx.el.tbody(rx.foreach(M.lifecycle, lambda f: rx.el.tr(
+            rx.el.th(f["label"], scope="row", style={**_CELL, "font_weight": "400"}),
+            rx.el.td(f["last_30"], style=_NUMBER),
+            rx.el.td(f["last_90"], style=_NUMBER),
+        ))),
+        style=_TABLE,
+    )
+
+
 def _weekly_chart() -> rx.Component:
     return rx.el.figure(
         rx.el.table(
@@ -84,6 +122,7 @@ def staff_metrics_page() -> rx.Component:
     return page_frame(
         rx.el.h1("Queue metrics", style={"font_size": "2rem", "color": theme.NAVY}),
         staff_nav(),
+        live_status(M),
         rx.cond(
             M.loaded,
             rx.fragment(
@@ -99,6 +138,23 @@ def staff_metrics_page() -> rx.Component:
                         id="completion"),
                 section("Requests per week", _scrolls(_weekly_chart(), "Requests per week chart"),
                         id="weekly"),
+                section(
+                    "Time with the program",
+                    rx.el.p("Program time counts business hours while a request waits on the program "
+                            "(not on the applicant or the supervisor); total time counts every hour from "
+                            "submission to completion. Requests completed in the last 12 weeks.",
+                            style={"max_width": "46rem"}),
+                    _scrolls(_clock_table("Time with the program by request type", "Type", M.clock_by_type),
+                             "Time with the program by type table"),
+                    _scrolls(_clock_table("Time with the program by week of completion", "Week",
+                                          M.clock_by_week), "Time with the program by week table"),
+                    id="program-time"),
+                section("Roster reviews and inactivity",
+                        rx.el.div(review_figures(ReviewFiguresState.figures),
+                                  on_mount=ReviewFiguresState.load),
+                        rx.el.p(rx.el.a("See every review", href=routes.STAFF_REVIEWS)),
+                        id="reviews"),
+                section("Access over time", _scrolls(_lifecycle(), "Access over time table"), id="lifecycle"),
                 section("Export", rx.el.p(
                     rx.link("Download the open queue as CSV", href=M.open_export_href, reload_document=True,
                             style={"text_decoration": "underline"}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import reflex as rx
 
 from immtrax_portal.domain.enums import AccessLevel, DeletionReason, RequestType
@@ -18,13 +20,18 @@ from immtrax_portal.ui.components.form_field import (
     field_id,
     first_choice_id,
     radio,
-    text_area,
-    text_field,
 )
+from immtrax_portal.ui.components.form_field import text_area as _text_area
+from immtrax_portal.ui.components.form_field import text_field as _text_field
 from immtrax_portal.ui.components.layout import notice, page_frame
 from immtrax_portal.ui.components.stepper import stepper
-from immtrax_portal.ui.state.wizard import HEADING_ID, QUESTIONS
+from immtrax_portal.ui.state.wizard import HEADING_ID, NOTICE_ID, QUESTIONS
 from immtrax_portal.ui.state.wizard import WizardState as W
+
+# Typed fields start afresh from the server's answers whenever the form is replaced (a newer draft
+# from another tab, a resumed draft), instead of keeping what was typed into this tab.
+text_field = partial(_text_field, revision=W.form_revision)
+text_area = partial(_text_area, revision=W.form_revision)
 
 LEVEL_QUESTIONS = {
     "q_inventory": "Will they manage vaccine inventory and lots?",
@@ -177,6 +184,7 @@ def _roster_search() -> rx.Component:
                    "margin": "0.3rem 0 1.25rem"},
         ),
         on_submit=W.search_form,
+        no_validate=True,
         role="search",
     )
 
@@ -259,6 +267,43 @@ def _level_helper() -> rx.Component:
     )
 
 
+def _colleague() -> rx.Component:
+    """"Same level as a colleague": pick someone on the roster; their level is suggested and said
+    why, but the three questions below still decide."""
+    return rx.el.section(
+        rx.el.h3("Same level as a colleague?", id="colleague-heading",
+                 style={"font_size": "1.2rem", "margin": "0 0 0.5rem"}),
+        rx.el.p("If the person will do the same work as someone already on your roster, pick them: you will "
+                "see their level and why it may or may not fit.", style=HINT_STYLE),
+        rx.el.div(
+            rx.el.label("Find a colleague by name or email", html_for="colleague-query",
+                        style={"font_weight": "700", "display": "block"}),
+            rx.debounce_input(
+                rx.el.input(id="colleague-query", type="search", value=W.colleague_query,
+                            on_change=W.search_colleagues, auto_complete="off",
+                            style={"min_height": "44px", "padding": "0.5rem 0.65rem", "font_size": "1.05rem",
+                                   "border": f"2px solid {theme.INK}", "border_radius": "0.2rem",
+                                   "width": "100%", "max_width": "28rem", "box_sizing": "border-box"}),
+                debounce_timeout=300, force_notify_by_enter=True),
+            rx.el.label("Colleague", html_for="colleague-pick",
+                        style={"font_weight": "700", "display": "block", "margin_top": "0.6rem"}),
+            rx.el.select(
+                rx.el.option("No colleague", value=""),
+                rx.foreach(W.colleague_matches, lambda m: rx.el.option(m["label"], value=m["person_id"])),
+                id="colleague-pick", value=W.colleague_person_id, on_change=W.choose_colleague,
+                style={"min_height": "44px", "padding": "0.4rem 0.6rem", "font_size": "1.05rem",
+                       "border": f"2px solid {theme.INK}", "border_radius": "0.2rem", "background": "white",
+                       "width": "100%", "max_width": "28rem"}),
+            style={"display": "grid", "gap": "0.3rem", "margin": "0.5rem 0"},
+        ),
+        rx.cond(W.colleague_note != "", rx.el.p(W.colleague_note, id="colleague-note", role="status",
+                                                style={"font_weight": "700", "margin": "0.5rem 0 0"})),
+        aria_labelledby="colleague-heading",
+        style={"border": f"1px solid {theme.BORDER}", "padding": "1rem 1.1rem", "border_radius": "0.3rem",
+               "margin": "0 0 1rem", "background": "white"},
+    )
+
+
 def _level_choice(level: AccessLevel) -> rx.Component:
     return choice(
         "access_level", level.value, level.label, W.access_level == level.value,
@@ -267,6 +312,8 @@ def _level_choice(level: AccessLevel) -> rx.Component:
             rx.el.span(f"Level {level.rank}. ", style={"color": theme.MUTED}), level.description,
             rx.cond(W.recommended == level.value,
                     rx.el.strong(" Recommended.", style={"color": theme.SUCCESS})),
+            rx.cond(W.colleague_level == level.value,
+                    rx.el.span(" ", W.colleague_name, "'s level.", style={"font_style": "italic"})),
         ),
         style={"height": "100%", "border_top": f"5px solid {theme.BLUE}"},
     )
@@ -275,13 +322,22 @@ def _level_choice(level: AccessLevel) -> rx.Component:
 def _access_level() -> rx.Component:
     return _step_form(
         error_summary([("access_level", first_choice_id("access_level", AccessLevel.READ_ONLY_CONSENT.value)),
-                       ("note", field_id("note"))], W.errors),
+                       ("access_ends_on", field_id("access_ends_on")), ("note", field_id("note"))], W.errors),
         rx.cond(W.subject_level != "",
                 rx.el.p(W.subject_name, " has ", rx.el.strong(W.subject_level_label), " today.")),
+        _colleague(),
         _level_helper(),
         choice_group("access_level", "Which access level do they need?",
                      [_level_choice(level) for level in AccessLevel], err("access_level"),
                      hint="Each level includes everything the one before it allows.", columns="15rem"),
+        rx.cond(
+            W.request_type != RequestType.PERMISSIONS_CHANGE.value,
+            text_field("access_ends_on", "End date of this access (optional)", W.access_ends_on,
+                       lambda v: W.set_field("access_ends_on", v), err("access_ends_on"), input_type="date",
+                       width="14rem",
+                       hint="For students and temporary staff. Access ends by itself at the end of this "
+                            "day; you are reminded 14 days and 1 day before and can extend it."),
+        ),
         rx.cond(
             W.request_type == RequestType.PERMISSIONS_CHANGE.value,
             text_area("note", "Reason for the change", W.note, lambda v: W.set_field("note", v), err("note"),
@@ -304,7 +360,9 @@ def _deletion_details() -> rx.Component:
                      err("deletion_reason")),
         text_field("last_day", "Last day with access", W.last_day, lambda v: W.set_field("last_day", v),
                    err("last_day"), input_type="date", width="14rem",
-                   hint="No more than 90 days ahead. Access is suspended as soon as you submit."),
+                   hint="No more than 90 days ahead. Today: access is suspended as soon as you submit. "
+                        "A later day: access stays until the end of that day (Montana time), and you "
+                        "can move that day or cancel until then."),
         text_area("note", "Anything the program should know (optional)", W.note,
                   lambda v: W.set_field("note", v), err("note")),
     )
@@ -351,21 +409,27 @@ def _review() -> rx.Component:
                          _row("Email", W.subject_email), _row("Access today", W.subject_level_label)),
             _review_part("The person", 2, "the person",
                          _row("Legal name", W.first_name + " " + W.last_name), _row("Work email", W.email),
-                         _row("Phone", W.phone), _row("Job title", W.job_title),
-                         _row("Start date", W.start_date)),
+                         _row("Phone", W.phone_label), _row("Job title", W.job_title),
+                         _row("Start date", W.start_date_label)),
         ),
         rx.cond(
             W.is_deletion,
             _review_part("Reason and last day", 3, "reason and last day",
-                         _row("Reason", W.deletion_reason_label), _row("Last day", W.last_day),
-                         _row("Note", rx.cond(W.note != "", W.note, "None"))),
+                         _row("Reason", W.deletion_reason_label), _row("Last day", W.last_day_label),
+                         _row("Note", rx.cond(W.note != "", W.note, "No note added"))),
             _review_part("Access level", 3, "access level", _row("Access level", W.access_level_label),
+                         rx.cond(W.request_type != RequestType.PERMISSIONS_CHANGE.value,
+                                 _row("Access ends", rx.cond(W.access_ends_on != "", W.access_ends_on,
+                                                             "No end date"))),
                          _row(rx.cond(W.request_type == RequestType.PERMISSIONS_CHANGE.value,
                                       "Reason for the change", "Note"),
-                              rx.cond(W.note != "", W.note, "None"))),
+                              rx.cond(W.note != "", W.note, "No note added"))),
         ),
         rx.el.p(rx.cond(W.is_deletion,
-                        "Their imMTrax access is suspended the moment you submit.",
+                        rx.cond(W.deletion_waits,
+                                "Their imMTrax access stays until the end of their last day, then ends "
+                                "by itself.",
+                                "Their imMTrax access is suspended the moment you submit."),
                         "Nothing is sent until you select Submit request.")),
         rx.el.div(
             rx.el.button(rx.cond(W.submitting, "Submitting…", "Submit request"), type="submit",
@@ -378,6 +442,7 @@ def _review() -> rx.Component:
             style=ROW,
         ),
         on_submit=W.submit,
+        no_validate=True,
         aria_busy=rx.cond(W.submitting, "true", "false"),
     )
 
@@ -423,12 +488,13 @@ def _cancel_area() -> rx.Component:
                 rx.el.button("Yes, discard it", type="button", class_name="portal-button",
                              on_click=W.cancel_request),
                 rx.el.button("Keep editing", type="button", class_name="portal-button secondary",
-                             on_click=W.keep_editing),
+                             on_click=W.keep_editing, custom_attrs={"data-confirm-no": "true"}),
                 style={"display": "flex", "flex_wrap": "wrap", "gap": "0.75rem"},
             ),
             id="cancel-confirm",
             tab_index=-1,
             role="group",
+            custom_attrs={"data-confirm": "true"},   # Escape is "Keep editing" (assets/portal.js)
             aria_label="Cancel this request",
             style={"border": f"2px solid {theme.BORDER}", "padding": "1rem", "display": "grid",
                    "gap": "0.75rem", "margin": "2rem 0 0", "max_width": "36rem"},
@@ -444,7 +510,8 @@ def _wizard() -> rx.Component:
     return rx.el.div(
         stepper(["Request type", "Person", W.third_step_title, "Review", "Confirmation"], W.step,
                 label="Request steps"),
-        rx.cond(W.notice != "", notice(rx.el.p(W.notice, style={"margin": "0"}), role="status")),
+        rx.cond(W.notice != "", notice(rx.el.p(W.notice, style={"margin": "0"}), role="status",
+                                       id=NOTICE_ID, tab_index=-1)),
         rx.el.h2(W.step_heading, id=HEADING_ID, tab_index=-1,
                  style={"font_size": "1.6rem", "margin": "0 0 1rem", "outline": "none"}),
         rx.match(W.step, (1, _step_one()), (2, _step_two()), (3, _step_three()), (4, _review()),

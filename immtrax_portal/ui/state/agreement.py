@@ -18,7 +18,7 @@ from immtrax_portal.services.signing import InvitationView, SigningRefused, open
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.components.error_summary import focus_error_summary
 from immtrax_portal.ui.state.browser_gate import BrowserGateState
-from immtrax_portal.ui.state.session import guarded
+from immtrax_portal.ui.state.session import guarded, runs_off_loop
 
 MAX_ACKNOWLEDGEMENTS = 20
 # Refusals that belong next to a field; every other one changes what the whole page says.
@@ -72,6 +72,7 @@ class AgreementState(BrowserGateState):
         return routes.signed_agreement_url(self.request_number) if self.request_number else ""
 
     @rx.event
+    @runs_off_loop
     def load(self):
         person, actor = self._resolve_caller()
         self._show_identity(actor, person)

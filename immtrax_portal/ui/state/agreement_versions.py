@@ -13,7 +13,8 @@ import reflex as rx
 
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.permissions import Actor, Rule
-from immtrax_portal.program_time import program_time
+from immtrax_portal.domain.validation import parse_date
+from immtrax_portal.program_time import program_time, program_today
 from immtrax_portal.services import agreement_admin
 from immtrax_portal.services.agreement_admin import AgreementRefused
 from immtrax_portal.ui.client_input import form_text, turned_page
@@ -53,6 +54,10 @@ class AgreementVersionsState(SessionState):
     review_paragraphs: list[str] = []
     review_acknowledgements: list[str] = []
     review_changes: str = ""
+    # Whether everyone with access must sign this version again, and by which day.
+    everyone_signs_again: bool = False
+    resign_by: str = ""
+    review_resign: str = ""
     message: str = ""
     problem: str = ""
     _pending: dict = {}
@@ -77,6 +82,7 @@ class AgreementVersionsState(SessionState):
         self.body = current.body if current else ""
         self.acknowledgements = "\n".join(current.acknowledgements) if current else ""
         self.errors, self.reviewing, self._pending = {}, False, {}
+        self.everyone_signs_again, self.resign_by = False, ""
         self.revision += 1
 
     def _refresh(self, actor: Actor) -> None:
@@ -93,17 +99,30 @@ class AgreementVersionsState(SessionState):
         self.label, self.title, self.body, self.acknowledgements = (
             form_text(form, name, _LIMITS[name]) for name in ("label", "title", "body", "acknowledgements"))
         self.message, self.problem = "", ""
+        self.everyone_signs_again = form_text(form, "everyone_signs_again", 10) in ("on", "true", "yes")
+        self.resign_by = form_text(form, "resign_by", 40).strip()
         label, title, body, acknowledgements = agreement_admin.tidy_agreement(
             self.label, self.title, self.body, acknowledgement_lines(self.acknowledgements))
         problems = agreement_admin.agreement_problems(label, title, body, acknowledgements)
         if not problems and agreement_admin.label_is_taken(label):
             problems = {"label": agreement_admin.LABEL_TAKEN}
+        resign_by = None
+        if self.everyone_signs_again:
+            if problem := agreement_admin.resign_by_problem(self.resign_by, program_today()):
+                problems = {**problems, "resign_by": problem}
+            else:
+                resign_by = parse_date(self.resign_by)
         if problems:
             self.errors, self.reviewing, self._pending = problems, False, {}
             self.revision += 1
             return focus_error_summary()
         self.errors = {}
-        self._pending = {"label": label, "title": title, "body": body, "acknowledgements": acknowledgements}
+        self._pending = {"label": label, "title": title, "body": body, "acknowledgements": acknowledgements,
+                         "resign_by": resign_by}
+        self.review_resign = (f"Everyone with access must sign this version again by the end of "
+                              f"{resign_by.strftime('%B %-d, %Y')}." if resign_by else
+                              "Nobody has to sign again now: each person signs this version when their "
+                              "yearly re-signing comes.")
         self.review_label, self.review_title = label, title
         self.review_paragraphs, self.review_acknowledgements = paragraphs(body), acknowledgements
         self.review_changes = agreement_admin.changes_from_current(actor, title, body, acknowledgements)
@@ -130,7 +149,7 @@ class AgreementVersionsState(SessionState):
         try:
             version = agreement_admin.publish_agreement(
                 actor, pending["label"], pending["title"], pending["body"], pending["acknowledgements"],
-                source_ip=self._client_ip())
+                source_ip=self._client_ip(), resign_by=pending.get("resign_by"))
         except AgreementRefused as refused:
             self.errors, self.reviewing = refused.problems, False
             self.revision += 1

@@ -12,12 +12,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from immtrax_portal.browser_policy import (
-    IPAD_AS_MAC_JS,
-    REASON_APPLE_MOBILE_DEVICE,
-    BrowserVerdict,
-    describe_block,
-)
+from immtrax_portal.browser_policy import IPAD_AS_MAC_JS, describe_ipad_as_mac
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui.state.session import SessionState
 
@@ -40,14 +35,15 @@ class BrowserGateState(SessionState):
     def gate_message(self) -> str:
         """Why, in plain words: the server's reason first, else the browser's iPad finding."""
         if self.forms_blocked:
-            return describe_block(BrowserVerdict(True, self.forms_block_reason, "", ""))
+            return self.forms_block_message
         if self.ipad_as_mac:
-            return describe_block(BrowserVerdict(True, REASON_APPLE_MOBILE_DEVICE, "", ""))
+            return describe_ipad_as_mac()
         return ""
 
     @rx.var
     def gate_mailto(self) -> str:
-        """A mailto: link that sends this page's address to yourself, for another computer."""
+        """A mailto: link that opens a new email in the device's mail app with this page's address
+        in it; the person chooses whom to send it to (the portal sends nothing itself)."""
         subject = "imMTrax Access Portal link"
         body = (f"Open this link on a computer with Chrome, Edge or Firefox:\n\n{self.gate_page_url}\n\n"
                 f"Questions: {get_settings().program_name}, {get_settings().program_phone}.")

@@ -1,15 +1,39 @@
-"""Live updates for any page state: one line to add, one background event per open tab.
+"""Live updates for any page state: three declarations, one background event per open tab.
 
-A page state mixes in ``LiveUpdates`` and already has ``_refresh(actor)`` (re-read its visible
-page and set its display vars). Its on_load handler chains ``watch_live`` once the page is shown.
-``watch_live`` subscribes to the process's change feed (``services.change_feed.FEED``) and
-sleeps; it touches the database only when the feed reports a change that the page's ``Scope``
-displays, and then re-derives the caller from the session cookie before re-reading. It ends when
-the tab goes away, when the same tab starts another one (a reload or a second call), when the
-session has ended, or after the session idle time: live updates never keep a session alive.
+A page state mixes in ``LiveUpdates`` and declares three things:
+
+- ``_live_rule()``: who may watch it, a ``Rule`` of the rulebook (default: signed in). The watcher
+  opens through the guard's own door (``SessionState._admit``): the caller from the session
+  cookie, the rule applied, a refusal recorded once and shown, nothing read.
+- ``_live_scope(actor)``: what the page shows (``services.change_feed.Scope``: which kinds of
+  content, ``Shows.REQUESTS`` and/or ``Shows.ROSTER``, of everything, some organizations, some
+  requests or one person's). Default: a dashboard's (``scope_for``).
+- ``_refresh_live(actor, changes)``: re-read only the parts the changes touch (default: the whole
+  ``_refresh(actor)``). A page with a form must not redraw the form here: only its data.
+- or, to share one read per change among every tab showing the same view,
+  ``_refresh_live_shared(actor, changes)`` (async): ask ``self._shared_view(view_key, changes,
+  read)`` for each part and apply what comes back (``services.shared_reads``; the view key holds
+  everything that decides the part's rows, and the page checks with the rulebook that ``actor`` may
+  see the part before asking for it).
+
+Tabs woken by the same change also share the caller's re-derivation: their session cookies are
+checked with one statement (``BatchedLookup``), and the roles of each person are read once per
+change (the page's rule is still applied to each tab's own caller).
+
+Its on_load handler chains ``watch_live`` once the page is shown. ``watch_live`` subscribes to
+the process's change feed (``services.change_feed.FEED``) and sleeps; it touches the database only
+when the feed reports a change that the page's ``Scope`` displays, and then re-derives the caller
+from the session cookie before re-reading. It ends when the tab goes away, when the same tab starts
+another one (a reload or a second call), when the session has ended, when the caller may no longer
+see the page, or after the session idle time: live updates never keep a session alive.
 
     class QueueState(LiveUpdates, SessionState):
-        ...
+        def _live_rule(self) -> Rule:
+            return Rule.STAFF
+
+        def _live_scope(self, actor) -> Scope:
+            return Scope(everything=True, shows=frozenset({Shows.REQUESTS}))
+
         def load(self):
             ...
             return QueueState.watch_live
@@ -22,20 +46,37 @@ import logging
 
 import reflex as rx
 
-from immtrax_portal.auth.sessions import person_from_cookie_header
+from immtrax_portal.auth.sessions import (
+    people_for_session_hashes,
+    session_hash_from_cookie_header,
+)
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.permissions import Actor
+from immtrax_portal.domain.audit_actions import AuditAction
+from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule, rule_refusal
 from immtrax_portal.operations import metrics
 from immtrax_portal.program_time import program_clock
 from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.change_feed import FEED, Change, Scope
+from immtrax_portal.services.shared_reads import BatchedLookup, SharedReads
 from immtrax_portal.settings import get_settings
+from immtrax_portal.ui.state.guard import _EVENT_LOOP
 from immtrax_portal.ui.state_loss import notice_and_reload, tab_state_lost
 
 logger = logging.getLogger(__name__)
 
 # How often a quiet page checks that its tab is still there.
 HEARTBEAT_SECONDS = 10.0
+
+
+# Per process: the views read once per change (shared by the tabs showing them), and the session
+# cookies of the tabs woken by one change, checked together.
+VIEWS = SharedReads()
+SESSIONS = BatchedLookup(people_for_session_hashes)
+
+
+def _actor_of(person) -> Actor:
+    with session_scope() as session:
+        return actor_for(session, person)
 
 
 def scope_for(actor: Actor, request_ids: frozenset[int] = frozenset()) -> Scope:
@@ -68,17 +109,13 @@ class LiveUpdates(rx.State, mixin=True):
     live_updated_at: str = ""
     live_note: str = ""
 
+    def _live_rule(self) -> Rule:
+        """Who may watch this page (the rule its on_load handler is guarded by)."""
+        return Rule.SIGNED_IN
+
     def _live_scope(self, actor: Actor) -> Scope:
         """What this page displays; pages showing one request narrow it to that request."""
         return scope_for(actor)
-
-    def _live_actor(self) -> Actor | None:
-        """The caller from the cookie, without counting as activity on the session."""
-        person = person_from_cookie_header(self.router.headers.cookie, touch=False)
-        if person is None:
-            return None
-        with session_scope() as session:
-            return actor_for(session, person)
 
     def _refresh(self, actor: Actor) -> None:  # pragma: no cover - every page defines its own
         raise NotImplementedError
@@ -87,14 +124,42 @@ class LiveUpdates(rx.State, mixin=True):
         """Re-read after ``changes``; a page with several parts may re-read only those touched."""
         self._refresh(actor)
 
+    async def _refresh_live_shared(self, actor: Actor, changes: list[Change]) -> None:
+        """Re-read after ``changes``, sharing reads with other tabs (default: this tab's own)."""
+        await asyncio.to_thread(self._refresh_live, actor, changes)
+
+    async def _shared_view(self, view_key, changes: list[Change], read):
+        """The rows of one view after ``changes``: read once per change for every tab asking with
+        the same key (a deep copy each). The caller must already be allowed to see the view."""
+        return await VIEWS.get(view_key, changes[-1].id, read)
+
+    async def _shared_live_actor(self, change_id: int) -> Actor | None:
+        """``_live_actor`` shared among the tabs woken by one change: the session cookie checked in
+        one statement with theirs, the person's roles read once; the page's rule applied here."""
+        id_hash = session_hash_from_cookie_header(self.router.headers.cookie)
+        if id_hash is None:
+            return None
+        person = await SESSIONS.get(id_hash, change_id)
+        if person is None:
+            return None
+        actor = await VIEWS.get(("caller", person.id), change_id, lambda: _actor_of(person))
+        return actor if rule_refusal(self._live_rule(), actor) is None else None
+
     @rx.event(background=True)
     async def watch_live(self):
         """Keep this tab's page current until the tab goes away (bounded; see the module)."""
+        _EVENT_LOOP.set(asyncio.get_running_loop())
         async with self:
-            actor = self._live_actor()
+            # The guard's door: the caller from the cookie, the page's rule, one recorded refusal.
+            actor, _person, refused = await asyncio.to_thread(
+                self._admit, self._live_rule(), AuditAction.LIVE_WATCH, False)
             if actor is None:
                 self.live = False
-                return
+        if actor is None:
+            if refused is not None:
+                yield refused
+            return
+        async with self:
             scope = self._live_scope(actor)
             token = self.router.session.client_token
             self.live, self.live_note, self.live_updated_at = True, "", _clock()
@@ -123,11 +188,16 @@ class LiveUpdates(rx.State, mixin=True):
                 async with self:
                     # The reads run in a worker thread so that the event loop keeps serving every
                     # other tab (and the watcher) while this one re-reads; the tab's lock is held.
-                    actor = await asyncio.to_thread(self._live_actor)
+                    # Tabs woken by the same change share the reads of the same view.
+                    actor = await self._shared_live_actor(changes[-1].id)
                     if actor is None:
                         ended = "Your session has ended. Sign in again to see the latest."
                         return
-                    await asyncio.to_thread(self._refresh_live, actor, changes)
+                    try:
+                        await self._refresh_live_shared(actor, changes)
+                    except NotAllowed:   # no longer theirs to see: stop, show nothing new
+                        ended = "Live updates stopped: this page is no longer yours to see."
+                        return
                     scope = self._live_scope(actor)
                     self.live_updated_at = _clock()
         finally:

@@ -1,6 +1,7 @@
 """Staff pages for organizations and their supervisors. Thin: every handler declares its rule
 (``@guarded(Rule.STAFF, ...)``: the caller from the session cookie, a refusal audited once), bounds
-its arguments and calls ``services.organizations``."""
+its arguments and calls ``services.organizations``. Both pages keep their counts, open requests
+and supervisors current by themselves (``LiveUpdates``); a live re-read never redraws a form."""
 
 from __future__ import annotations
 
@@ -11,14 +12,19 @@ from immtrax_portal.domain.organization_rules import OrganizationFields
 from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.services import organizations
+from immtrax_portal.services.change_feed import Change, Scope, Shows
 from immtrax_portal.services.organizations import OrganizationInvalid
 from immtrax_portal.ui import routes
 from immtrax_portal.ui.client_input import form_text
-from immtrax_portal.ui.components.error_summary import focus_error_summary
+from immtrax_portal.ui.components.error_summary import focus_element, focus_error_summary
+from immtrax_portal.ui.state.live import LiveUpdates
 from immtrax_portal.ui.state.session import SessionState, guarded
 
+UNLINK_CONFIRM_ID = "unlink-confirm-heading"
+STATUS_ID = "organization-status"
 
-class OrganizationsState(SessionState):
+
+class OrganizationsState(LiveUpdates, SessionState):
     """The list: search, pages of 20, counts per organization."""
 
     rows: list[dict] = []
@@ -31,11 +37,23 @@ class OrganizationsState(SessionState):
     def _on_refused(self, message: str, *, on_load: bool = False) -> None:
         self.message, self.rows = message, []
 
+    @rx.var
+    def count_text(self) -> str:
+        return f"{self.total:,} organization" + ("" if self.total == 1 else "s")
+
     @rx.event
     @guarded(Rule.STAFF, AuditAction.OPEN_PAGE, page=True)
     def load(self, actor: Actor):
         self.message = ""
         self._refresh(actor)
+        return OrganizationsState.watch_live
+
+    def _live_rule(self) -> Rule:
+        return Rule.STAFF
+
+    def _live_scope(self, actor: Actor) -> Scope:
+        # Names, supervisor and active-user counts: organizations, links and grants.
+        return Scope(everything=True, shows=frozenset({Shows.ROSTER}))
 
     def _refresh(self, actor: Actor) -> None:
         listed = organizations.list_organizations(actor, self.search_term, self.page)
@@ -68,7 +86,7 @@ class OrganizationsState(SessionState):
         self._refresh(actor)
 
 
-class OrganizationState(SessionState):
+class OrganizationState(LiveUpdates, SessionState):
     """One organization: create or edit its fields; link and unlink its supervisors."""
 
     org_id: int = 0
@@ -103,6 +121,36 @@ class OrganizationState(SessionState):
         self.message = "Organization added. Now link its supervisors." if query.get("created") else ""
         self._forget_unlink()
         self._show(actor)
+        return OrganizationState.watch_live if self.org_id else None
+
+    def _live_rule(self) -> Rule:
+        return Rule.STAFF
+
+    def _live_scope(self, actor: Actor) -> Scope:
+        # Its open requests and its supervisors (nothing, while adding a new one).
+        return Scope(organization_ids=frozenset({self.org_id}) if self.org_id else frozenset(),
+                     shows=frozenset({Shows.REQUESTS, Shows.ROSTER}))
+
+    def _refresh_live(self, actor: Actor, changes: list[Change]) -> None:
+        """Re-read what others change here (open requests, supervisors), never the edit form."""
+        if not self.org_id:
+            return
+        try:
+            detail = organizations.organization_detail(actor, self.org_id)
+        except LookupError:
+            return
+        self._show_related(detail)
+
+    def _refresh(self, actor: Actor) -> None:
+        self._show(actor)
+
+    def _show_related(self, detail) -> None:
+        self.open_requests = (organizations.describe_open_requests(detail.open_requests,
+                                                                   detail.open_request_total)
+                              if detail.open_request_total else "")
+        self.supervisors = [{"person_id": s.person_id, "name": s.name, "email": s.email,
+                             "signed_in": "Yes" if s.has_signed_in else "Not yet",
+                             "linked_on": s.linked_on} for s in detail.supervisors]
 
     def _show(self, actor: Actor) -> None:
         self.revision += 1
@@ -120,12 +168,7 @@ class OrganizationState(SessionState):
         f = detail.fields
         self.code, self.name, self.city, self.active = f.code, f.name, f.city, f.active
         self.heading = f"{f.name} ({f.code})"
-        self.open_requests = (organizations.describe_open_requests(detail.open_requests,
-                                                                   detail.open_request_total)
-                              if detail.open_request_total else "")
-        self.supervisors = [{"person_id": s.person_id, "name": s.name, "email": s.email,
-                             "signed_in": "Yes" if s.has_signed_in else "Not yet",
-                             "linked_on": s.linked_on} for s in detail.supervisors]
+        self._show_related(detail)
 
     def _forget_unlink(self) -> None:
         self.unlink_person_id, self.unlink_name, self.unlink_warning = 0, "", ""
@@ -189,10 +232,14 @@ class OrganizationState(SessionState):
             return
         self.unlink_person_id, self.unlink_name = person_id, chosen["name"]
         self.unlink_warning = organizations.unlink_warning(actor, self.org_id, person_id)
+        return focus_element(UNLINK_CONFIRM_ID)
 
     @rx.event
     def cancel_unlink(self):
+        """"No": nothing changes; focus goes back to the person's "Unlink" button."""
+        person_id = self.unlink_person_id
         self._forget_unlink()
+        return focus_element(f"unlink-{person_id}") if person_id else None
 
     @rx.event
     @guarded(Rule.STAFF, AuditAction.ORGANIZATIONS_UNLINK_SUPERVISOR)
@@ -204,6 +251,8 @@ class OrganizationState(SessionState):
         except LookupError as missing:
             self.problem = str(missing)
         else:
-            self.message = f"{self.unlink_name or 'The person'} is no longer a supervisor here."
+            self.message = (f"{self.unlink_name or 'The person'} is no longer a supervisor of "
+                            f"{self.name}. They cannot see its requests or submit new ones.")
         self._forget_unlink()
         self._show(actor)
+        return focus_element(STATUS_ID)

@@ -17,8 +17,10 @@ typed action, the reason) and shows the message through the state's ``_on_refuse
 ``NotAllowed`` raised by the handler body (a service's rule about one request or organization)
 is recorded and shown the same way, once. ``page=True`` is for on_load handlers: a refused
 caller is sent to sign in, or to the not-allowed page. The handler may be a plain function, a
-generator, a coroutine or an async generator; for the async kinds the cookie lookup and the
-audit write run in a worker thread, off the event loop.
+generator, a coroutine or an async generator. None of it waits on the database on the event
+loop: a plain or generator handler runs whole in a worker thread, and for the async kinds the
+cookie lookup and the audit write do (``guard.py``). A handler that is not guarded but reads the
+database (an on_load showing something to anyone) is marked ``@runs_off_loop``.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import logging
 import reflex as rx
 
 from immtrax_portal.auth.routes import safe_return_to
-from immtrax_portal.auth.sessions import person_from_cookie_header
-from immtrax_portal.browser_policy import assess_user_agent
+from immtrax_portal.auth.sessions import caller_from_cookie_header
+from immtrax_portal.browser_policy import assess_user_agent, describe_block
 from immtrax_portal.client_address import client_address
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
@@ -40,13 +42,12 @@ from immtrax_portal.domain.models import Person
 from immtrax_portal.domain.permissions import SESSION_ENDED, Actor, NotAllowed, Rule, rule_refusal
 from immtrax_portal.operations import log_context
 from immtrax_portal.services import audit
-from immtrax_portal.services.actors import actor_for
 from immtrax_portal.services.refusals import LEDGER
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes
-from immtrax_portal.ui.state.guard import _CALLER_PERSON, _EVENT_LOOP, guarded
+from immtrax_portal.ui.state.guard import _CALLER_PERSON, _EVENT_CALLER, _EVENT_LOOP, guarded, runs_off_loop
 
-__all__ = ["SessionState", "SignInPageState", "go_to_server_route", "guarded"]
+__all__ = ["SessionState", "SignInPageState", "go_to_server_route", "guarded", "runs_off_loop"]
 
 logger = logging.getLogger(__name__)
 PAGE_PATH_MAX = 200
@@ -69,17 +70,26 @@ class SessionState(rx.State):
     is_admin: bool = False
     forms_blocked: bool = False
     forms_block_reason: str = ""
+    # The header's "Sign in": back to this very page afterwards (an invitation link included).
+    sign_in_here: str = routes.sign_in_page_url()
+    forms_block_message: str = ""  # names only what was detected (browser_policy.describe_block)
     # Which session cookie this tab's state was built under (see ui/tab_owner.py).
     _session_fingerprint: str = ""
 
     def _resolve_caller(self) -> tuple[Person | None, Actor | None]:
-        """The caller from the session cookie, with their roles as the database has them now."""
-        person = person_from_cookie_header(self.router.headers.cookie)
-        if person is None:
+        """The caller from the session cookie, with their roles as the database has them now:
+        looked up once per event (by the tab-owner middleware, for this very Cookie header), or
+        here when nothing looked it up yet (a background event, a handler called directly)."""
+        cookie = self.router.headers.cookie
+        looked_up = _EVENT_CALLER.get()
+        if looked_up is not None and looked_up[0] == cookie:
+            caller = looked_up[1]
+        else:
+            caller = caller_from_cookie_header(cookie)
+        if caller is None:
             return None, None
-        log_context.actor_id.set(person.id)  # for this event's log lines: an id, never a name
-        with session_scope() as session:
-            return person, actor_for(session, person)
+        log_context.actor_id.set(caller.person.id)  # for this event's log lines: an id, never a name
+        return caller.person, caller.actor
 
     def _current_actor(self) -> Actor | None:
         return self._resolve_caller()[1]
@@ -181,7 +191,7 @@ class SessionState(rx.State):
             self._deny(actor, AuditAction.OPEN_PAGE, rule.audit_reason if actor else "not signed in",
                        path=self._page_path()[:PAGE_PATH_MAX])
             if actor is None:
-                return None, None, rx.redirect(routes.sign_in_page_url(self._page_path()))
+                return None, None, rx.redirect(routes.sign_in_page_url(self._page_address()))
             return None, None, rx.redirect(routes.NOT_ALLOWED)
         self._deny(actor, action, "not signed in" if actor is None else refusal)
         return None, None, self._display_refusal(refusal, False, show)
@@ -220,8 +230,11 @@ class SessionState(rx.State):
         verdict = assess_user_agent(self._user_agent())
         self.forms_blocked = verdict.blocked
         self.forms_block_reason = verdict.reason
+        self.sign_in_here = routes.sign_in_page_url(self._return_address())
+        self.forms_block_message = describe_block(verdict)
 
     @rx.event
+    @runs_off_loop
     def load_identity(self):
         person, actor = self._resolve_caller()
         self._show_identity(actor, person)
@@ -229,14 +242,35 @@ class SessionState(rx.State):
     def _page_path(self) -> str:
         return self.router.url.path or routes.DASHBOARD
 
+    def _page_address(self) -> str:
+        """This page's path with its query (a request number, the wizard's step), made safe to
+        come back to after signing in: a same-site relative path only."""
+        url = self.router.url
+        address = f"{url.path}?{url.query}" if url.query else (url.path or routes.DASHBOARD)
+        safe = safe_return_to(address)
+        return safe if safe != "/" or address == "/" else routes.DASHBOARD
+
+    def _return_address(self) -> str:
+        """Where signing in from this page should lead: this page; from the sign-in page itself,
+        where that page was asked to lead."""
+        if self.router.url.path == routes.SIGN_IN_PAGE:
+            return safe_return_to(self.router.url.query_parameters.get("return_to", routes.DASHBOARD))
+        return self._page_address()
+
 
 class SignInPageState(SessionState):
     """Where to come back to after signing in; checked again by the server route."""
 
-    continue_url: str = routes.sign_in_url()
+    # Empty until the page has read its return_to: the link appears then, so a quick click never
+    # signs in to the dashboard instead of the page the person came from.
+    continue_url: str = ""
+    # Set when the timeout warning sent the person here: the page says why, and that work is kept.
+    timed_out: bool = False
 
     @rx.event
+    @runs_off_loop
     def load(self):
         self.load_identity()
         wanted = self.router.url.query_parameters.get("return_to", routes.DASHBOARD)
         self.continue_url = routes.sign_in_url(safe_return_to(wanted))
+        self.timed_out = self.router.url.query_parameters.get("timed_out") == "1"

@@ -19,6 +19,9 @@ import reflex as rx
 from immtrax_portal.db import is_database_unavailable
 from immtrax_portal.domain.audit_actions import AuditAction as A
 from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
+from immtrax_portal.domain.record_ids import record_id
+from immtrax_portal.domain.validation import parse_date
+from immtrax_portal.services import access_ends
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from immtrax_portal.services.wizard import flow
 from immtrax_portal.services.wizard.answers import NAMES, QUESTIONS, Answers
@@ -32,7 +35,16 @@ from immtrax_portal.ui.state.session import guarded
 logger = logging.getLogger(__name__)
 
 HEADING_ID = "wizard-step-heading"
-__all__ = ["HEADING_ID", "QUESTIONS", "WizardState", "recommended_level"]
+NOTICE_ID = "wizard-notice"
+__all__ = ["HEADING_ID", "NOTICE_ID", "QUESTIONS", "WizardState", "recommended_level"]
+WELCOME_BACK = ("Welcome back. You were signed out after a while without activity; your request was "
+                "kept as you left it, so you can carry on where you stopped.")
+
+
+def step_address(step: int) -> str:
+    """The wizard's address for one step: each step has its own, so the browser's Back button
+    goes to the step before."""
+    return f"{routes.WIZARD}?step={int(step)}"
 
 
 def _focus(where: str) -> rx.event.EventSpec | None:
@@ -60,16 +72,22 @@ class WizardState(BrowserGateState):
     access_level: str = ""
     deletion_reason: str = ""
     last_day: str = ""
+    access_ends_on: str = ""
     note: str = ""
     q_inventory: str = ""
     q_records: str = ""
     q_lookup: str = ""
+    colleague_person_id: str = ""
     # What the page shows about them (services.wizard.flow.View).
     subject_name: str = ""
     subject_email: str = ""
     subject_level: str = ""
     roster_query: str = ""
     roster_matches: list[dict[str, str]] = []
+    colleague_name: str = ""
+    colleague_level: str = ""
+    colleague_query: str = ""
+    colleague_matches: list[dict[str, str]] = []
     errors: dict[str, str] = {}
     advice_message: str = ""
     advice_type: str = ""
@@ -81,8 +99,13 @@ class WizardState(BrowserGateState):
     submitted_number: str = ""
     submitted_summary: str = ""
     submitted_steps: list[str] = []
+    submitted_type: str = ""
     _owner_id: int = 0
     _idempotency_key: str = ""
+    _draft_id: int = 0
+    _draft_version: int = 0
+    # The step whose address this tab's own move just put in the address bar (its on_load skips).
+    _address_step: int = 0
 
     # Derived from the above (services.wizard.flow.derived), set with every change.
     is_roster_type: bool = False
@@ -95,13 +118,23 @@ class WizardState(BrowserGateState):
     deletion_reason_label: str = ""
     recommended: str = ""
     recommended_label: str = ""
+    colleague_level_label: str = ""
+    colleague_note: str = ""
     advice_type_label: str = ""
+    start_date_label: str = ""
+    last_day_label: str = ""
+    phone_label: str = ""
     third_step_title: str = "Access level"
     step_heading: str = "Organization and request type"
 
     @rx.var
     def advice_request_link(self) -> str:
         return routes.request_url(self.advice_request_number) if self.advice_request_number else ""
+
+    @rx.var
+    def deletion_waits(self) -> bool:
+        """An Access Deletion whose last day is still ahead: access stays until that day ends."""
+        return self.is_deletion and access_ends.is_ahead(parse_date(self.last_day))
 
     @rx.var
     def submitted_link(self) -> str:
@@ -111,7 +144,8 @@ class WizardState(BrowserGateState):
 
     def _view(self) -> flow.View:
         return flow.View(answers=Answers(**{name: getattr(self, name) for name in NAMES}),
-                         idempotency_key=self._idempotency_key,
+                         idempotency_key=self._idempotency_key, draft_id=self._draft_id,
+                         draft_version=self._draft_version,
                          **{name: getattr(self, name) for name in flow.SHOWN})
 
     def _show(self, wizard: flow.Wizard, focus: str = flow.STAY) -> rx.event.EventSpec | None:
@@ -122,7 +156,19 @@ class WizardState(BrowserGateState):
         for name, value in flow.derived(wizard.view).items():
             setattr(self, name, value)
         self._idempotency_key, self._owner_id = wizard.view.idempotency_key, wizard.actor.person_id
-        return _focus(focus)
+        self._draft_id, self._draft_version = wizard.view.draft_id, wizard.view.draft_version
+        return _focus(NOTICE_ID if wizard.overtaken else focus)
+
+    def _follow(self, wizard: flow.Wizard, focus: str, step_before: int) -> list:
+        """Show the move's result; a move to another step also gives the page that step's address
+        (a new history entry), so the browser's Back button goes to the step before."""
+        events = []
+        step = wizard.view.step
+        if step != step_before and 1 <= step < flow.LAST_STEP:
+            self._address_step = step
+            events.append(rx.redirect(step_address(step)))
+        events.append(self._show(wizard, focus))
+        return [event for event in events if event is not None]
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
@@ -149,7 +195,10 @@ class WizardState(BrowserGateState):
     def _move(self, actor: Actor, action: A, move: Callable[[flow.Wizard], str]):
         """Let the caller's wizard make one move and show the result."""
         wizard = self._wizard_for(actor, action)
-        return self._show(wizard, move(wizard)) if wizard is not None else None
+        if wizard is None:
+            return None
+        step_before = self.step
+        return self._follow(wizard, move(wizard), step_before)
 
     # --- Page load -------------------------------------------------------------------------------
 
@@ -158,12 +207,29 @@ class WizardState(BrowserGateState):
     def open_wizard(self, actor: Actor):
         """on_load: supervisors only; shows the caller's own draft, saved or fresh, or the request
         the dashboard roster's "Change level" / "Remove access" link (``?type=&org=&person=``) names."""
+        params = self.router.url.query_parameters
+        wanted = record_id(str(params.get("step", ""))[:2])
+        if (self.loaded and wanted and wanted == self._address_step and actor.person_id == self._owner_id
+                and "resumed" not in params):
+            self._address_step = 0  # this tab's own move put the step in the address: shown already
+            return None
+        self._address_step = 0
         wizard = self._wizard_of(actor)
         wizard.load()
-        params = self.router.url.query_parameters
-        wizard.start_from_roster(*(str(params.get(key, ""))[:32] for key in ("type", "org", "person")))
+        roster_start = tuple(str(params.get(key, ""))[:32] for key in ("type", "org", "person"))
+        wizard.start_from_roster(*roster_start)
+        if wanted and not any(roster_start):
+            wizard.go_to(wanted)
         wizard.list_roster_if_choosing()
-        return self._show(wizard)
+        if params.get("resumed") == "1":
+            wizard.view.notice = WELCOME_BACK
+        focus = self._show(wizard)
+        if wizard.view.step < flow.LAST_STEP and (wanted != wizard.view.step or len(params) > 1):
+            # The address always names the step shown (and carries nothing else once used).
+            self._address_step = wizard.view.step
+            return [event for event in (rx.redirect(step_address(wizard.view.step), replace=True), focus)
+                    if event is not None]
+        return focus
 
     # --- Steps 1 to 3 ----------------------------------------------------------------------------
 
@@ -225,6 +291,17 @@ class WizardState(BrowserGateState):
     @guarded(Rule.SUPERVISOR, A.WIZARD_USE_RECOMMENDED_LEVEL)
     def use_recommended_level(self, actor: Actor):
         return self._move(actor, A.WIZARD_USE_RECOMMENDED_LEVEL, lambda w: w.use_recommended_level())
+
+    @rx.event
+    @guarded(Rule.SUPERVISOR, A.WIZARD_SEARCH_COLLEAGUES)
+    def search_colleagues(self, actor: Actor, query: str):
+        return self._move(actor, A.WIZARD_SEARCH_COLLEAGUES, lambda w: w.search_colleagues(query))
+
+    @rx.event
+    @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_COLLEAGUE)
+    def choose_colleague(self, actor: Actor, person_id: str):
+        """"Same level as a colleague": suggests their level; the three questions still decide."""
+        return self._move(actor, A.WIZARD_CHOOSE_COLLEAGUE, lambda w: w.choose_colleague(person_id))
 
     @rx.event
     @guarded(Rule.SUPERVISOR, A.WIZARD_CHOOSE_DELETION_REASON)

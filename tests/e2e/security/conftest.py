@@ -3,6 +3,8 @@ file, the harness's fixture rows, and a real session cookie for every caller."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.e2e.security import database
@@ -22,6 +24,7 @@ def world(portal, portal_env):
     url = portal_env["IMMTRAX_DATABASE_URL"]
     world = load_world(portal, url)
     add_fixtures(url, world)
+    settle_housekeeping(url)
     compute_secrets(world)
     cookies = {subject: session_cookie(portal, subject) for subject in set(CALLERS.values()) if subject}
     world.cookies = {caller: cookies[subject] if subject else "" for caller, subject in CALLERS.items()}
@@ -38,6 +41,24 @@ def world(portal, portal_env):
         columns = ", ".join(row)
         database.execute(world.db, f"INSERT INTO wizard_draft ({columns}) VALUES "
                                    f"({', '.join('?' * len(row))})", *row.values())
+
+
+def settle_housekeeping(url: str, timeout_s: float = 150) -> None:
+    """Let every housekeeping job run once over the harness's rows before the first case. A job
+    that finds them due (an access-end reminder, an idle notice) would otherwise act in the middle
+    of some forged call, whose snapshot would count the job's rows as that call's effect; once run,
+    the jobs find nothing more to do (each effect is idempotent) until the day changes."""
+    before = {row["name"]: row["last_finished_at"]
+              for row in database.query(url, "SELECT name, last_finished_at FROM job_lease")}
+    database.execute(url, "UPDATE job_lease SET next_run_at = lease_expires_at")  # due now
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        now = {row["name"]: row["last_finished_at"]
+               for row in database.query(url, "SELECT name, last_finished_at FROM job_lease")}
+        if all(now.get(name) != finished for name, finished in before.items()):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the portal's housekeeping did not run within {timeout_s:.0f} s")
 
 
 @pytest.fixture(scope="session")

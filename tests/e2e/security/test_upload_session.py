@@ -55,3 +55,31 @@ def test_the_tabs_own_session_uploads_and_sees_the_preview(portal, world):
     response = upload(portal, token, world.cookies["staff"])
     assert response.status_code == 200
     assert "Upload Probe Clinic" in response.text
+
+
+PEOPLE_CSV = b"Upload,Probeperson,upload.probe@bozemanhealth.example,406-555-0100,Nurse,2099-01-05,2\n"
+
+
+def batch_upload(portal: str, token: str, cookie: str) -> httpx.Response:
+    from immtrax_portal.ui.state.batch import BatchState
+
+    headers = {"reflex-client-token": token, "reflex-event-handler": handler_name(BatchState, "upload_file")}
+    if cookie:
+        headers["cookie"] = cookie
+    return httpx.post(f"{portal}/_upload", headers=headers, timeout=30,
+                      files={"files": ("people.csv", PEOPLE_CSV, "text/csv")})
+
+
+def supervisor_batch_tab_token(portal: str, cookie: str) -> str:
+    async def open_tab():
+        async with ForgedTab(portal, page=routes.BATCH, cookie=cookie) as tab:
+            return tab.token
+    return asyncio.run(open_tab())
+
+
+def test_the_several_people_upload_goes_through_the_same_guard(portal, world):
+    token = supervisor_batch_tab_token(portal, world.cookies["supervisor_self"])   # Marcus, one organization
+    refused = batch_upload(portal, token, world.cookies["applicant"])
+    assert refused.status_code == 403 and "Probeperson" not in refused.text
+    accepted = batch_upload(portal, token, world.cookies["supervisor_self"])
+    assert accepted.status_code == 200 and "Probeperson" in accepted.text

@@ -18,15 +18,32 @@ from sqlmodel import select
 
 from immtrax_portal.auth.sessions import hash_of, new_random_id
 from immtrax_portal.db import session_scope
-from immtrax_portal.demo_data import _advance
 from immtrax_portal.domain.enums import AccessLevel, RequestType, Role
-from immtrax_portal.domain.models import AccessRequest, Person, SupervisorLink, WebSession, utcnow
-from immtrax_portal.domain.workflow import Action
+from immtrax_portal.domain.models import AccessRequest, Invitation, Person, SupervisorLink, WebSession, utcnow
+from immtrax_portal.domain.workflow import Action, transition
+from immtrax_portal.services import audit
 from immtrax_portal.services.invitations import issue_invitation
 from immtrax_portal.services.requests import RequestDraft, submit_request
 from tests.e2e.security import database
 from tests.support.databases import use_database
 from tests.support.oidc import walk_sign_in
+
+
+def _advance(request_id: int, actions: list[Action], actor_id: int | None, role: Role,
+             reason: str = "") -> None:
+    """The harness's shortcut: moves a request without the screens (only permission cases read
+    these requests; the demo world itself is made through the services, ``demo_data``)."""
+    with session_scope() as session:
+        request = session.get(AccessRequest, request_id)
+        for action in actions:
+            audit.record_move(session, transition(request, action, actor_id=actor_id, actor_role=role,
+                                                  reason=reason if action == Action.ASK_FOR_INFO else ""))
+            if action == Action.SIGN_AGREEMENT:
+                invitation = session.exec(select(Invitation).where(Invitation.request_id == request.id)).one()
+                invitation.consumed_at = utcnow()
+                session.add(invitation)
+        session.add(request)
+
 
 # Each caller of the case table, and the demo identity it signs in as (None: no session cookie).
 CALLERS: dict[str, str | None] = {
@@ -99,6 +116,11 @@ class World:
     sage_token: str = ""               # invitation link token for Sage at LPD: nobody signed in is Sage
     kim_submitted: str = ""            # number: in_review at GFP, submitted by Kim (staff and supervisor)
     kim_session: str = ""              # Kim's session id (a real server-side session row)
+    drew_end: int = 0                  # access_end id: Drew's time-limited access at BFC (Dana's)
+    drew_grant: int = 0                # his grant at BFC (idle: on Dana's "Needs you" list)
+    nomination_for_staff: int = 0      # supervisor_nomination ids: Marcus asks for BCH backups;
+    nomination_for_admin: int = 0      # staff and admin each approve one
+    dana_answers: str = ""             # number: needs_info at LPD, Dana answers from her dashboard
 
     def id_of(self, subject: str) -> int:
         return self.person[EMAILS[subject]]
@@ -156,10 +178,45 @@ def add_fixtures(database_url: str, world: World) -> None:
         world.about_marcus, world.for_staff = about.number, for_staff.number
         world.for_admin, world.dana_cancels = for_admin.number, cancels.number
         world.kim_submitted, world.kim_session = add_staff_supervisor(world)
+        add_access_over_time(world, marcus)
+        asked = submit_request(dana, _new_access(lpd, "Ivy", "Harness", "ivy.harness@laurelpeds.example"),
+                               "harness-dana-answers-00000")
+        _advance(asked.id, [Action.SIGN_AGREEMENT, Action.ASK_FOR_INFO], pat, Role.STAFF,
+                 reason="Which room will Ivy work in?")
+        world.dana_answers = asked.number
         with session_scope() as session:
             world.person.update({p.email: p.id for p in session.exec(select(Person))})
     world.request.update({r["number"]: r["id"] for r in database.query(
         world.db, "SELECT id, number FROM access_request")})
+
+
+DREW = "drew.farrell@billingsclinic.example"
+
+
+def add_access_over_time(world: World, marcus: int) -> None:
+    """Drew's time-limited access at BFC ends in 10 days (Dana may extend or move it; it is on her
+    "Needs you" list) and imMTrax reports him idle for 70 days (on her list too); Marcus asked for
+    two more supervisors of BCH (staff and admin each decide on one)."""
+    from immtrax_portal.domain.models import Grant, RegistryActivity
+    from immtrax_portal.program_time import program_today
+    from immtrax_portal.services import access_ends, succession
+    from immtrax_portal.services.actors import load_actor
+
+    with session_scope() as session:
+        grant = session.exec(select(Grant).join(Person, Person.id == Grant.person_id)
+                             .where(Person.email == DREW, Grant.active)).one()
+        world.drew_end = access_ends.schedule(session, grant, access_ends.END_DATE,
+                                              program_today() + timedelta(days=10), request=None,
+                                              actor_id=None, actor_role=Role.SYSTEM).id
+        world.drew_grant = grant.id
+        session.merge(RegistryActivity(username=grant.immtrax_username.lower(),
+                                     last_login_at=utcnow() - timedelta(days=70), reported_at=utcnow()))
+        actor = load_actor(session, marcus)
+    bch = world.org["BCH-0303"]
+    world.nomination_for_staff = succession.nominate_supervisor(
+        actor, bch, "nia.nominee@bozemanhealth.example", "Nia", "Nominee")
+    world.nomination_for_admin = succession.nominate_supervisor(
+        actor, bch, "oren.nominee@bozemanhealth.example", "Oren", "Nominee")
 
 
 def add_staff_supervisor(world: World) -> tuple[str, str]:
