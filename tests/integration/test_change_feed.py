@@ -12,7 +12,6 @@ from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
 from immtrax_portal.domain.models import AccessRequest, Person
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import audit
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.change_feed import (
     MAX_PENDING,
     Change,
@@ -24,7 +23,7 @@ from immtrax_portal.services.change_feed import (
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import build_world, permissions_change
+from tests.support.wizard_world import actor, build_world, permissions_change
 
 FAST = 0.02
 
@@ -41,10 +40,6 @@ def world(request, tmp_path):
             world.users["staff"] = staff.id
         yield world
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def submit_change_for_ana(world) -> AccessRequest:

@@ -23,13 +23,12 @@ from immtrax_portal.domain.models import (
 )
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import dashboards
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.dashboard import DashboardState
 from tests.integration.test_wizard_handlers import cookie_for, use_cookie
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
-from tests.support.wizard_world import build_world, new_access, permissions_change
+from tests.support.wizard_world import actor, build_world, new_access, permissions_change
 
 
 @pytest.fixture
@@ -51,10 +50,6 @@ def world(tmp_path):
             world.sam, new_access(world.alpha, "nora.newhire@alpha.example"), "dashboard-key-alpha-0002").id
         yield world
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def number_of(request_id: int) -> str:

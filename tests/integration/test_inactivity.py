@@ -23,11 +23,10 @@ from immtrax_portal.domain.models import (
 )
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import inactivity
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.dashboards import roster_page
 from immtrax_portal.services.inactivity import ReportOutdated, run_inactivity
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import build_world
+from tests.support.wizard_world import actor, build_world
 
 NOW = utcnow().replace(microsecond=0)
 REPORT = (b"username,last_login\n"
@@ -54,10 +53,6 @@ def world(request, tmp_path):
             world.users["staff"] = staff.id
         yield world
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def import_report(staff, data: bytes) -> int:

@@ -18,12 +18,12 @@ from immtrax_portal.domain.models import AccessRequest, AuditEvent, ClockNotice,
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import clock_figures, program_clock, queue_owner
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.queue import QueueFilters, queue_page
 from immtrax_portal.services.request_store import save_transition
 from immtrax_portal.settings import get_settings
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.queue_world import add_request, build_queue_world
+from tests.support.wizard_world import actor
 
 S, T = RequestStatus, RequestType
 HOUR = 3600
@@ -51,10 +51,6 @@ def world(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
         yield build_queue_world()
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def placed(world, number: str, status: RequestStatus, since: datetime) -> None:

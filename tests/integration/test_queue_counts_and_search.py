@@ -15,13 +15,12 @@ from immtrax_portal.domain.enums import RequestStatus, RequestType, Role
 from immtrax_portal.domain.models import AccessRequest, Organization, Person
 from immtrax_portal.domain.workflow import Action, transition
 from immtrax_portal.services import queue, queue_owner
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.queue import QueueFilters, queue_page
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.queue_world import NOW, add_request, build_queue_world
-from tests.support.wizard_world import build_world, new_access
+from tests.support.wizard_world import actor, build_world, new_access
 
 S, T = RequestStatus, RequestType
 
@@ -31,10 +30,6 @@ def database(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
         yield request.param
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def grouped_truth(filters: QueueFilters, staff) -> dict[str, int]:

@@ -14,10 +14,10 @@ from immtrax_portal.domain.enums import AuditOutcome, RequestStatus, RequestType
 from immtrax_portal.domain.models import AccessRequest, AuditEvent, OutboundEmail, Person
 from immtrax_portal.domain.permissions import FOUR_EYES, NOT_FOR_BULK_REJECT, NotAllowed
 from immtrax_portal.services import queue_owner
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.queue import QueueFilters, queue_page
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.queue_world import NOW, add_request, build_queue_world
+from tests.support.wizard_world import actor
 
 S, T = RequestStatus, RequestType
 
@@ -35,10 +35,6 @@ def world(request, tmp_path):
             world.colleague, world.outsider = colleague.id, outsider.id
         yield world
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def owner_of(number: str) -> int | None:

@@ -20,12 +20,11 @@ from immtrax_portal.domain.models import (
 )
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.domain.workflow import Action, IllegalTransition, transition
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.request_store import RequestChanged, save_transition
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import access_deletion, build_world, new_access, permissions_change
+from tests.support.wizard_world import access_deletion, actor, build_world, new_access, permissions_change
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,10 +41,6 @@ def world(request, tmp_path):
                 world.users[key] = person.id
         yield world
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def fetch(request_id) -> AccessRequest:

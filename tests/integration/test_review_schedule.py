@@ -5,51 +5,30 @@ date, window, reminders and grace), with a controllable clock."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
-from immtrax_portal.domain.models import AuditEvent, Grant, Person, ReviewSchedule, RosterReview, utcnow
+from immtrax_portal.domain.models import AuditEvent, ReviewSchedule, RosterReview
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import review_schedule
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.review_schedule import ScheduleProblems, current_schedule, parse_schedule
-from immtrax_portal.services.reviews import add_months, run_roster_reviews, start_extra_review
+from immtrax_portal.services.reviews import run_roster_reviews, start_extra_review
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import build_world
+from tests.support.review_world import T0, build_review_world, days
+from tests.support.wizard_world import actor
 
-T0 = utcnow().replace(microsecond=0)
 DEFAULT_FORM = {"every_months_vaccine_management": "3", "every_months_other_levels": "12",
                 "window_days": "14", "first_reminder_days": "7", "second_reminder_days": "2",
                 "grace_days": "7"}
 
 
-def days(n: float):
-    return T0 + timedelta(days=n)
-
-
 @pytest.fixture(params=BACKENDS)
 def world(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
-        world = build_world()
-        with session_scope() as session:
-            # Everyone was granted access 13 months ago: due under the default schedule.
-            for grant in session.exec(select(Grant)):
-                grant.since = add_months(T0, -13)
-                session.add(grant)
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer", is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
-        yield world
-
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
+        yield build_review_world()
 
 
 def schedule_events() -> list[AuditEvent]:

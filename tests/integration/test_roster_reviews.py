@@ -20,12 +20,10 @@ from immtrax_portal.domain.models import (
     Person,
     RosterReview,
     RosterReviewItem,
-    utcnow,
 )
 from immtrax_portal.domain.permissions import CONFIRM_SELF, NotAllowed
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import reviews
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.automatic_deletion import SYSTEM_EMAIL
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
@@ -33,35 +31,14 @@ from immtrax_portal.services.review_pages import review_figures
 from immtrax_portal.services.reviews import ReviewRefused, add_months, run_roster_reviews
 from immtrax_portal.settings import get_settings
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import access_deletion, build_world
-
-T0 = utcnow().replace(microsecond=0)
-
-
-def days(n: float):
-    return T0 + timedelta(days=n)
+from tests.support.review_world import T0, build_review_world, days
+from tests.support.wizard_world import access_deletion, actor
 
 
 @pytest.fixture(params=BACKENDS)
 def world(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
-        world = build_world()
-        with session_scope() as session:
-            # Everyone was granted access 13 months ago: all are due (3 months for Vaccine
-            # Management, 12 for the other levels).
-            for grant in session.exec(select(Grant)):
-                grant.since = add_months(T0, -13)
-                session.add(grant)
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer", is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
-        yield world
-
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
+        yield build_review_world()
 
 
 def review_of(org_id) -> RosterReview:

@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from immtrax_portal.db import get_engine, session_scope
+from immtrax_portal.db import get_engine
 from immtrax_portal.domain.enums import RequestStatus, RequestType
 from immtrax_portal.domain.permissions import NotAllowed
 from immtrax_portal.services import queue
-from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.queue import QueueFilters, export_rows, queue_page
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.queue_world import NOW, add_request, build_queue_world
+from tests.support.wizard_world import actor
 
 S, T = RequestStatus, RequestType
 
@@ -24,10 +24,6 @@ def world(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
         yield build_queue_world()
 
-
-def actor(person_id):
-    with session_scope() as session:
-        return load_actor(session, person_id)
 
 
 def page(world, **filters):

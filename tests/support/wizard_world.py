@@ -13,6 +13,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AccessLevel, RequestType
 from immtrax_portal.domain.models import Grant, Organization, Person, SupervisorLink
 from immtrax_portal.program_time import program_today
+from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.requests import RequestDraft
 
 
@@ -26,6 +27,12 @@ class World:
 
     def user(self, email: str) -> int:
         return self.users[email]
+
+
+def actor(person_id: int):
+    """The person as the services see a caller (roles, organizations), read fresh."""
+    with session_scope() as session:
+        return load_actor(session, person_id)
 
 
 def _person(session, email: str, first: str, last: str) -> Person:

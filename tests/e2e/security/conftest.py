@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from immtrax_portal.services.housekeeping import run_due_jobs
 from tests.e2e.security import database
 from tests.e2e.security.harness import discovered_handlers
 from tests.e2e.security.world import (
@@ -17,6 +18,7 @@ from tests.e2e.security.world import (
     load_world,
     session_cookie,
 )
+from tests.support.databases import use_database
 
 
 @pytest.fixture(scope="session")
@@ -47,10 +49,15 @@ def settle_housekeeping(url: str, timeout_s: float = 150) -> None:
     """Let every housekeeping job run once over the harness's rows before the first case. A job
     that finds them due (an access-end reminder, an idle notice) would otherwise act in the middle
     of some forged call, whose snapshot would count the job's rows as that call's effect; once run,
-    the jobs find nothing more to do (each effect is idempotent) until the day changes."""
+    the jobs find nothing more to do (each effect is idempotent) until the day changes.
+
+    The harness runs the due jobs itself, under the same leases as the portal's own loop (which
+    ticks once a minute): a job the loop holds at that moment is waited for."""
     before = {row["name"]: row["last_finished_at"]
               for row in database.query(url, "SELECT name, last_finished_at FROM job_lease")}
     database.execute(url, "UPDATE job_lease SET next_run_at = lease_expires_at")  # due now
+    with use_database(url):
+        run_due_jobs()
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         now = {row["name"]: row["last_finished_at"]
