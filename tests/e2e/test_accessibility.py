@@ -1,9 +1,9 @@
 """WCAG 2.2 A/AA rules checked by axe-core (tags wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa) on
-every page of the portal at 390 px and 1280 px, signed out and as each kind of person, and on the
-error states of the forms. Other suites call ``assert_no_violations`` on the states they reach (the
-wizard's steps with errors, the organization and import forms, the agreement page with errors,
-the agreement versions form), so the same rules hold there. The checks axe cannot make are in
-``test_wcag22.py``."""
+the error states of the forms, at 390 px and 1280 px. Every page as it arrives is checked by axe in
+``test_wcag22.py``'s survey, beside the checks axe cannot make. Other suites call
+``assert_no_violations`` on the states they reach (the wizard's steps with errors, the organization
+and import forms, the agreement page with errors, the agreement versions form), so the same rules
+hold there."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import sign_in_as
-from tests.e2e.test_wcag22 import PAGES, WIDTHS, page_name
+from tests.e2e.test_wcag22 import WIDTHS
 from tests.e2e.wcag_checks import WCAG_22_AA, axe_violations, errors_not_tied_to_fields
 
 pytestmark = pytest.mark.e2e
@@ -23,23 +23,6 @@ def assert_no_violations(page, name: str) -> None:
     page.wait_for_load_state("networkidle")
     found = axe_violations(page)
     assert found == [], f"{name}: {found}"
-
-
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize(("who", "path", "heading"), PAGES,
-                         ids=[f"{p[1]} as {p[0] or 'nobody'}" for p in PAGES])
-def test_every_page_passes_wcag_22_aa(portal, page_at, who, path, heading, width):
-    page = page_at(width=width)
-    if who is None:
-        page.goto(portal + path)
-    else:
-        sign_in_as(page, portal, who, return_to=path)
-    main = page.get_by_role("main")
-    if heading:
-        main.get_by_role("heading", name=heading).first.wait_for(timeout=20000)
-    else:
-        main.get_by_role("heading", level=1).first.wait_for(timeout=20000)
-    assert_no_violations(page, page_name(who, path, width))
 
 
 # --- Error states ---------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""WCAG 2.2 AA in Chromium, beyond what axe-core checks: on every page of the portal, at 390 px and
-1280 px, as each kind of person who sees it.
+"""WCAG 2.2 AA in Chromium on every page of the portal, at 390 px and 1280 px, as each kind of
+person who sees it: axe-core's rules (tags wcag2a, wcag2aa, wcag21a, wcag21aa, wcag22aa), and what
+axe does not check:
 
 - 2.5.8 Target Size (Minimum): every control at least 24x24 CSS px (or inline in text, or spaced).
 - 2.4.11 Focus Not Obscured: tabbing through a page, no focused control sits under fixed or sticky
@@ -11,8 +12,10 @@
 - 3.3.7 Redundant Entry: the applicant is not asked again for what the supervisor entered.
 - 2.4.7 / 1.4.11: the date picker's calendar button shows a clear focus ring.
 
-Each page is opened once per width and all page-wide checks run on it (``survey``); each criterion
-is then its own test over the findings, so a failure names the criterion, the page and the control.
+Each page is opened once per width and all page-wide checks run on it (``survey``: axe first, on
+the page as it arrived, then the checks that move the focus); each criterion is then its own test
+over the findings, so a failure names the criterion, the page and the control. The forms' error
+states are checked by axe in ``test_accessibility.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from immtrax_portal.settings import get_settings
 from tests.e2e.conftest import save_screenshot, sign_in_as
 from tests.e2e.test_wizard_journeys import DANA, at_step, open_fresh_wizard, press_continue, radio
 from tests.e2e.wcag_checks import (
+    axe_violations,
     focus_hidden_while_tabbing,
     help_out_of_place,
     labels_not_in_names,
@@ -127,6 +131,7 @@ def survey(portal, chromium_browser, signed_in) -> Survey:
             context, page = open_page(chromium_browser, portal, signed_in, who, path, heading, width)
             where = page_name(who, path, width)
             try:
+                found.note("axe", where, [str(violation) for violation in axe_violations(page)])
                 found.note("2.5.8", where, undersized_targets(page))
                 found.note("2.5.3", where, labels_not_in_names(page))
                 found.note("3.2.6", where, help_out_of_place(page, phone_digits))
@@ -139,6 +144,10 @@ def survey(portal, chromium_browser, signed_in) -> Survey:
 def _report(survey: Survey, criterion: str) -> str:
     items = survey.findings.get(criterion, [])
     return f"{len(items)} found:\n" + "\n".join(items[:40])
+
+
+def test_every_page_passes_axe_wcag_22_aa(survey):
+    assert not survey.findings.get("axe"), _report(survey, "axe")
 
 
 def test_every_control_is_at_least_24_by_24_css_pixels(survey):
