@@ -17,10 +17,8 @@ The wire format, as the built front end (``.web/utils/state.js``) and ``reflex/a
   (the portal's generic toast with a reference) arrives as ``events``.
 
 Events of one tab are processed in order, so after a call the harness sends ``State.hydrate`` as a
-sentinel: its reply is a full snapshot of the tab, and everything sent before it has been processed.
-A handler's follow-up events are queued on the server behind that sentinel, so the harness sends
-sentinels until one round brings nothing but its snapshot: then the call and every event it chained
-have been processed and sent (a fixed quiet period did the same at 0.15 s a call).
+sentinel: its reply is a full snapshot of the tab, and once it arrived (and the line is quiet)
+everything the call caused has been sent.
 """
 
 from __future__ import annotations
@@ -43,9 +41,7 @@ CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
 # The root state's router vars are sent only in a full snapshot (hydrate), never in a call's delta
 # once the tab's route is fixed: that is how the sentinel's reply is recognised.
 SNAPSHOT_MARK = "rx_router_session_rx_state_"
-# A round of sentinels that brought something else is followed by another, up to this many.
-MAX_SENTINEL_ROUNDS = 8
-QUIET_S = 0.15   # after that many rounds (a background task that keeps sending): wait for quiet
+QUIET_S = 0.15
 REPLY_TIMEOUT_S = 20
 
 
@@ -150,26 +146,17 @@ class ForgedTab:
         return self.updates[first:]
 
     async def settle(self) -> None:
-        """Wait until everything sent so far, and every event it chained, was processed."""
-        for _ in range(MAX_SENTINEL_ROUNDS):
-            before = len(self.updates)
-            await self._sentinel()
-            if not any(SNAPSHOT_MARK not in (u.get("delta") or {}).get(ROOT_STATE, {})
-                       for u in self.updates[before:]):
-                return
-        while True:
-            try:
-                await self._wait_for_update(QUIET_S)
-            except TimeoutError:
-                return
-
-    async def _sentinel(self) -> None:
-        """Send ``hydrate`` and wait for its snapshot: the events queued before it are done."""
+        """Wait until everything sent so far was processed: sentinel snapshot, then quiet."""
         wanted = self._snapshots + 1
         await self.send(f"{ROOT_STATE}.hydrate")
         deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_S
         while self._snapshots < wanted:
             await self._wait_for_update(deadline - asyncio.get_running_loop().time())
+        while True:
+            try:
+                await self._wait_for_update(QUIET_S)
+            except TimeoutError:
+                return
 
     async def _wait_for_update(self, timeout: float) -> None:
         assert self._arrived is not None
