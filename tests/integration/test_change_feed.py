@@ -9,7 +9,7 @@ import pytest
 
 from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import AuditOutcome, RequestStatus
-from immtrax_portal.domain.models import AccessRequest, Person
+from immtrax_portal.domain.models import AccessRequest
 from immtrax_portal.domain.workflow import Action
 from immtrax_portal.services import audit
 from immtrax_portal.services.change_feed import (
@@ -23,7 +23,7 @@ from immtrax_portal.services.change_feed import (
 from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import actor, build_world, permissions_change
+from tests.support.wizard_world import actor, add_staff_member, build_world, permissions_change
 
 FAST = 0.02
 
@@ -32,12 +32,7 @@ FAST = 0.02
 def world(request, tmp_path):
     with fresh_database_url(request.param, tmp_path) as url, use_database(url):
         world = build_world()
-        with session_scope() as session:
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",
-                           is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
+        add_staff_member(world)
         yield world
 
 

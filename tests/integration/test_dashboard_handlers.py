@@ -28,19 +28,14 @@ from immtrax_portal.services.requests import submit_request
 from immtrax_portal.ui.state.dashboard import DashboardState
 from tests.integration.test_wizard_handlers import cookie_for, use_cookie
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
-from tests.support.wizard_world import actor, build_world, new_access, permissions_change
+from tests.support.wizard_world import actor, add_staff_member, build_world, new_access, permissions_change
 
 
 @pytest.fixture
 def world(tmp_path):
     with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         world = build_world(extra_alpha_users=23)
-        with session_scope() as session:
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",
-                           is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
+        add_staff_member(world)
         ana = world.user("ana.lopez@alpha.example")
         world.users["alpha_request"] = submit_request(
             world.sam, permissions_change(world.alpha, ana), "dashboard-key-alpha-0001").id

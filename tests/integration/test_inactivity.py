@@ -26,7 +26,7 @@ from immtrax_portal.services import inactivity
 from immtrax_portal.services.dashboards import roster_page
 from immtrax_portal.services.inactivity import ReportOutdated, run_inactivity
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
-from tests.support.wizard_world import actor, build_world
+from tests.support.wizard_world import actor, add_staff_member, build_world
 
 NOW = utcnow().replace(microsecond=0)
 REPORT = (b"username,last_login\n"
@@ -47,10 +47,7 @@ def world(request, tmp_path):
                 person = session.get(Person, grant.person_id)
                 grant.immtrax_username = (person.first_name[0] + person.last_name).lower()
                 session.add(grant)
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer", is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
+        add_staff_member(world)
         yield world
 
 

@@ -68,17 +68,11 @@ def test_the_queue_watches_for_staff_only_and_for_requests_and_organizations(wor
 
 @pytest.fixture
 def org_world(tmp_path):
-    from immtrax_portal.domain.models import Person
-    from tests.support.wizard_world import build_world
+    from tests.support.wizard_world import add_staff_member, build_world
 
     with fresh_database_url("sqlite", tmp_path) as url, use_database(url):
         world = build_world()
-        with session_scope() as session:
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",
-                           is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
+        add_staff_member(world)
         yield world
 
 

@@ -20,7 +20,7 @@ from immtrax_portal.services.request_actions import ActionInput, act_on_request
 from immtrax_portal.services.requests import submit_request
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.queue_world import NOW, add_request, build_queue_world
-from tests.support.wizard_world import actor, build_world, new_access
+from tests.support.wizard_world import actor, add_staff_member, build_world, new_access
 
 S, T = RequestStatus, RequestType
 
@@ -65,12 +65,7 @@ def mark_signed(request_id: int) -> None:
 
 def test_tab_counts_stay_right_after_submit_move_assign_and_cancel_in_two_tabs(database):
     world = build_world()
-    with session_scope() as session:
-        staff_person = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",
-                              is_staff=True)
-        session.add(staff_person)
-        session.flush()
-        staff_id = staff_person.id
+    staff_id = add_staff_member(world)
     staff = actor(staff_id)
     # Two tabs of one staff member, showing different views of the queue.
     tabs = [QueueFilters(), QueueFilters(status="all", owner="mine")]

@@ -20,19 +20,14 @@ from immtrax_portal.services.requests import submit_request
 from immtrax_portal.services.supervisor_requests import ListFilters, Section, supervised_requests
 from tests.integration.test_dashboard_handlers import actor, loaded, number_of, status_of
 from tests.support.databases import SINGLE_BACKEND, fresh_database_url, use_database
-from tests.support.wizard_world import build_world, new_access, permissions_change
+from tests.support.wizard_world import add_staff_member, build_world, new_access, permissions_change
 
 
 @pytest.fixture
 def world(tmp_path):
     with fresh_database_url(SINGLE_BACKEND, tmp_path) as url, use_database(url):
         world = build_world(extra_alpha_users=24)
-        with session_scope() as session:
-            staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer",
-                           is_staff=True)
-            session.add(staff)
-            session.flush()
-            world.users["staff"] = staff.id
+        add_staff_member(world)
         ana, ben = world.user("ana.lopez@alpha.example"), world.user("ben.ortiz@alpha.example")
         world.users["asked"] = submit_request(world.sam, permissions_change(world.alpha, ana),
                                               "todo-key-asked-000001").id

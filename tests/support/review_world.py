@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
-from immtrax_portal.domain.models import Grant, Person, utcnow
+from immtrax_portal.domain.models import Grant, utcnow
 from immtrax_portal.services.reviews import add_months
-from tests.support.wizard_world import World, build_world
+from tests.support.wizard_world import World, add_staff_member, build_world
 
 T0 = utcnow().replace(microsecond=0)
 
@@ -26,8 +26,5 @@ def build_review_world() -> World:
         for grant in session.exec(select(Grant)):
             grant.since = add_months(T0, -13)
             session.add(grant)
-        staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer", is_staff=True)
-        session.add(staff)
-        session.flush()
-        world.users["staff"] = staff.id
+    add_staff_member(world)
     return world

@@ -35,6 +35,16 @@ def actor(person_id: int):
         return load_actor(session, person_id)
 
 
+def add_staff_member(world: World) -> int:
+    """Stella Staffer, program staff, as ``world.users["staff"]``; returns her id."""
+    with session_scope() as session:
+        staff = Person(email="stella@mt.example", first_name="Stella", last_name="Staffer", is_staff=True)
+        session.add(staff)
+        session.flush()
+        world.users["staff"] = staff.id
+    return staff.id
+
+
 def _person(session, email: str, first: str, last: str) -> Person:
     person = Person(email=email, first_name=first, last_name=last, phone="(406) 555-0100",
                     job_title="Nurse")
