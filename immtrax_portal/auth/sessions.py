@@ -23,6 +23,7 @@ from starlette.requests import cookie_parser
 
 from immtrax_portal.auth.oidc import SignInError
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome, Role
 from immtrax_portal.domain.models import (
     Person,
@@ -227,7 +228,7 @@ def _complete_sign_in_once(
             expires_at=now + timedelta(hours=settings.session_absolute_hours),
             id_token=id_token, ip_address=ip_address[:64], user_agent=user_agent[:512],
         ))
-        audit.record(db, action="sign_in", actor_id=person.id, actor_role=role_of(db, person),
+        audit.record(db, action=AuditAction.SIGN_IN, actor_id=person.id, actor_role=role_of(db, person),
                      target_type="person", target_id=person.id, source_ip=ip_address,
                      details={"okta_subject": str(claims["sub"]), "person": how})
     return SignedIn(raw_session_id=raw_id, person=person)
@@ -236,7 +237,7 @@ def _complete_sign_in_once(
 def record_sign_in_denied(error: SignInError, *, ip_address: str) -> None:
     """Every refused sign-in leaves a trace: the reason code and its detail, never a token."""
     with session_scope() as db:
-        audit.record(db, action="sign_in_denied", actor_id=None, actor_role=Role.ANONYMOUS,
+        audit.record(db, action=AuditAction.SIGN_IN_DENIED, actor_id=None, actor_role=Role.ANONYMOUS,
                      outcome=AuditOutcome.DENIED, reason=error.reason, source_ip=ip_address,
                      details={"detail": error.detail} if error.detail else None)
 
@@ -266,6 +267,15 @@ def _live_session(db: Session, raw_id: str | None, now: datetime) -> WebSession 
     return web_session
 
 
+def _record_activity(db, web_session: WebSession, now: datetime, settings: Settings | None = None) -> None:
+    """Activity keeps a session from idling out; it is written at most once a minute, so that a
+    busy tab does not write on every event."""
+    if now - web_session.last_seen_at >= last_seen_write_interval(settings):
+        db.exec(sa.update(WebSession)
+                .where(WebSession.id_hash == web_session.id_hash, WebSession.revoked_at.is_(None))
+                .values(last_seen_at=now))
+
+
 def person_from_cookie_header(cookie_header: str | None, *, touch: bool = True) -> Person | None:
     """The signed-in Person for a raw Cookie header, or None when there is no live session
     (none, unknown, signed out, idle too long, or past its absolute lifetime).
@@ -281,11 +291,8 @@ def person_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
         web_session = _live_session(db, raw_id, now)
         if web_session is None:
             return None
-        if touch and now - web_session.last_seen_at >= last_seen_write_interval():
-            db.exec(sa.update(WebSession)
-                    .where(WebSession.id_hash == web_session.id_hash,
-                           WebSession.revoked_at.is_(None))
-                    .values(last_seen_at=now))
+        if touch:
+            _record_activity(db, web_session, now)
         person = db.get(Person, web_session.person_id)
         if person is not None:
             db.expunge(person)
@@ -339,10 +346,8 @@ def caller_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
         if found is None or not _is_live(found[0], now, settings):
             return None
         web_session, person = found
-        if touch and now - web_session.last_seen_at >= last_seen_write_interval(settings):
-            db.exec(sa.update(WebSession)
-                    .where(WebSession.id_hash == id_hash, WebSession.revoked_at.is_(None))
-                    .values(last_seen_at=now))
+        if touch:
+            _record_activity(db, web_session, now, settings)
         actor = actor_for(db, person)
         db.expunge(person)
         return Caller(session_hash=id_hash, person=person, actor=actor)
@@ -378,7 +383,7 @@ def extend_session(cookie_header: str | None, *, ip_address: str = "") -> float 
                 .values(last_seen_at=now))
         web_session.last_seen_at = now
         person = db.get(Person, web_session.person_id)
-        audit.record(db, action="session_extended", actor_id=web_session.person_id,
+        audit.record(db, action=AuditAction.SESSION_EXTENDED, actor_id=web_session.person_id,
                      actor_role=role_of(db, person) if person else Role.ANONYMOUS,
                      target_type="person", target_id=web_session.person_id, source_ip=ip_address)
         return (_session_end(web_session, get_settings()) - now).total_seconds()
@@ -407,7 +412,7 @@ def end_session(cookie_header: str | None, *, ip_address: str = "") -> EndedSess
             return None
         _revoke(db, web_session.id_hash, now)
         person = db.get(Person, web_session.person_id)
-        audit.record(db, action="sign_out", actor_id=web_session.person_id,
+        audit.record(db, action=AuditAction.SIGN_OUT, actor_id=web_session.person_id,
                      actor_role=role_of(db, person) if person else Role.ANONYMOUS,
                      target_type="person", target_id=web_session.person_id, source_ip=ip_address)
         return EndedSession(person_id=web_session.person_id, id_token=web_session.id_token)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import Role
 from immtrax_portal.domain.models import WizardDraft, utcnow
 from immtrax_portal.services import audit
@@ -166,7 +167,7 @@ def cancel_draft(supervisor_id: int, *, actor_role: Role | str = Role.SUPERVISOR
         kept = _parsed(row.data) if row is not None else {}
         if row is not None:
             session.delete(row)
-        audit.record(session, action="wizard.cancel", actor_id=supervisor_id, actor_role=actor_role,
+        audit.record(session, action=AuditAction.WIZARD_CANCEL, actor_id=supervisor_id, actor_role=actor_role,
                      target_type="wizard_draft", target_id=supervisor_id, source_ip=source_ip,
                      details={"request_type": kept.get("request_type", ""),
                               "organization_id": kept.get("organization_id", ""),

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from immtrax_portal.db import session_scope
+from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import AuditOutcome, RequestStatus, Role
 from immtrax_portal.domain.models import (
     AccessRequest,
@@ -316,7 +317,7 @@ def sign_agreement(token: str, *, person_id: int, okta_subject: str, verified_em
 
 def _record_refusal(refused: SigningRefused, signer: _Signer) -> None:
     with session_scope() as session:
-        audit.record(session, action="sign_agreement_refused", actor_id=signer.person_id,
+        audit.record(session, action=AuditAction.SIGN_AGREEMENT_REFUSED, actor_id=signer.person_id,
                      actor_role=Role.APPLICANT, outcome=AuditOutcome.DENIED,
                      organization_id=refused.organization_id, request_id=refused.request_id,
                      reason=refused.reason_code, source_ip=signer.ip_address,
