@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -267,6 +269,20 @@ def _live_session(db: Session, raw_id: str | None, now: datetime) -> WebSession 
     return web_session
 
 
+@contextmanager
+def _cookie_session(cookie_header: str | None,
+                    ) -> Iterator[tuple[Session | None, WebSession | None, datetime]]:
+    """(unit of work, the live WebSession of a raw Cookie header or None, now): no database is
+    opened for a header without the session cookie."""
+    raw_id = cookie_value(cookie_header, session_cookie_name())
+    now = utcnow()
+    if not raw_id:
+        yield None, None, now
+        return
+    with session_scope() as db:
+        yield db, _live_session(db, raw_id, now), now
+
+
 def _record_activity(db, web_session: WebSession, now: datetime, settings: Settings | None = None) -> None:
     """Activity keeps a session from idling out; it is written at most once a minute, so that a
     busy tab does not write on every event."""
@@ -283,12 +299,7 @@ def person_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
     ``touch`` records activity for the idle timeout, at most once a minute. The Person comes back
     detached: read its fields freely, but it is not bound to any database session.
     """
-    raw_id = cookie_value(cookie_header, session_cookie_name())
-    if not raw_id:
-        return None
-    now = utcnow()
-    with session_scope() as db:
-        web_session = _live_session(db, raw_id, now)
+    with _cookie_session(cookie_header) as (db, web_session, now):
         if web_session is None:
             return None
         if touch:
@@ -356,12 +367,7 @@ def caller_from_cookie_header(cookie_header: str | None, *, touch: bool = True) 
 def seconds_left(cookie_header: str | None) -> float | None:
     """How long the session of this Cookie header lasts if nothing happens (seconds), or None when
     there is no live session. Only reads: asking is no activity (the timeout warning asks)."""
-    raw_id = cookie_value(cookie_header, session_cookie_name())
-    if not raw_id:
-        return None
-    now = utcnow()
-    with session_scope() as db:
-        web_session = _live_session(db, raw_id, now)
+    with _cookie_session(cookie_header) as (db, web_session, now):
         if web_session is None:
             return None
         return (_session_end(web_session, get_settings()) - now).total_seconds()
@@ -370,12 +376,7 @@ def seconds_left(cookie_header: str | None) -> float | None:
 def extend_session(cookie_header: str | None, *, ip_address: str = "") -> float | None:
     """"Stay signed in": the idle timeout starts again from now (the absolute lifetime stays), and
     the extension is audited. Returns the seconds now left, or None when no session was live."""
-    raw_id = cookie_value(cookie_header, session_cookie_name())
-    if not raw_id:
-        return None
-    now = utcnow()
-    with session_scope() as db:
-        web_session = _live_session(db, raw_id, now)
+    with _cookie_session(cookie_header) as (db, web_session, now):
         if web_session is None:
             return None
         db.exec(sa.update(WebSession)

@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -211,6 +212,38 @@ class PortalProcess:
                 os.killpg(group, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@contextmanager
+def portal_of_its_own(tmp_path_factory, slot: int, name: str, env: dict[str, str] | None = None,
+               ) -> Iterator[PortalProcess]:
+    """A portal of a module's own, on the fixed ports of its slot (``own_portal_ports``), with a
+    new database of the pass's kind and the web folder ``.web-e2e-<name>``: prepared, started with
+    ``env`` added to its environment, and stopped with everything it started."""
+    app_port, oidc_port = own_portal_ports(slot)
+    with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp(f"{name}-db")) as url:
+        process = PortalProcess(portal_environment(tmp_path_factory.mktemp(f"{name}-portal"), url,
+                                                   port=app_port, oidc_port=oidc_port,
+                                                   web_dir=str(ROOT / f".web-e2e-{name}")))
+        process.env.update(env or {})
+        process.prepare()
+        try:
+            process.start()
+            yield process
+        finally:
+            process.stop()
+
+
+@contextmanager
+def portal_database(portal: PortalProcess):
+    """An engine on the database a portal of its own serves, disposed afterwards."""
+    from immtrax_portal.db import build_engine
+
+    engine = build_engine(portal.env["IMMTRAX_DATABASE_URL"])
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _listening_sockets(process: psutil.Process) -> list:

@@ -15,7 +15,6 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from immtrax_portal.db import build_engine
 from immtrax_portal.domain.models import (
     AccessRequest,
     AuditEvent,
@@ -25,16 +24,15 @@ from immtrax_portal.domain.models import (
     WizardDraft,
 )
 from tests.e2e.conftest import (
-    ROOT,
     PortalProcess,
-    own_portal_ports,
-    portal_environment,
+    portal_database,
+    portal_of_its_own,
     save_screenshot,
     sign_in_as,
 )
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import at_step, fill_person, press_continue, radio
-from tests.support.databases import SINGLE_BACKEND, database_unavailable, empty_database_url
+from tests.support.databases import database_unavailable
 
 pytestmark = pytest.mark.e2e
 
@@ -44,24 +42,14 @@ DATABASE_MESSAGE = "The portal cannot reach its database right now"
 
 @pytest.fixture(scope="module")
 def own_portal(tmp_path_factory) -> PortalProcess:
-    app_port, oidc_port = own_portal_ports(0)
-    with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp("faults-db")) as url:
-        env = portal_environment(tmp_path_factory.mktemp("faults-portal"), url, port=app_port,
-                                 oidc_port=oidc_port, web_dir=str(ROOT / ".web-e2e-faults"))
-        process = PortalProcess(env)
-        process.prepare()
-        try:
-            process.start()
-            yield process
-        finally:
-            process.stop()
+    with portal_of_its_own(tmp_path_factory, 0, "faults") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def database(own_portal):
-    engine = build_engine(own_portal.env["IMMTRAX_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    with portal_database(own_portal) as engine:
+        yield engine
 
 
 def person_id(engine, email: str) -> int:

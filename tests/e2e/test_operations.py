@@ -19,19 +19,16 @@ import pytest
 from playwright.sync_api import expect
 from prometheus_client.parser import text_string_to_metric_families
 
-from immtrax_portal.db import build_engine
 from immtrax_portal.ui.state_loss import NOTICE
 from tests.e2e.conftest import (
-    ROOT,
     PortalProcess,
-    own_portal_ports,
-    portal_environment,
+    portal_database,
+    portal_of_its_own,
     save_screenshot,
     sign_in_as,
 )
 from tests.e2e.test_faults import wait_for_draft
 from tests.e2e.test_wizard_journeys import at_step, fill_person, press_continue, radio
-from tests.support.databases import SINGLE_BACKEND, empty_database_url
 from tests.support.redis_server import OwnRedis
 from tests.support.smtp_server import FakeSmtp
 
@@ -59,32 +56,21 @@ def smtp():
 
 @pytest.fixture(scope="module")
 def ops_portal(tmp_path_factory, redis, smtp) -> PortalProcess:
-    app_port, oidc_port = own_portal_ports(1)
-    with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp("ops-db")) as url:
-        env = portal_environment(tmp_path_factory.mktemp("ops-portal"), url, port=app_port,
-                                 oidc_port=oidc_port, web_dir=str(ROOT / ".web-e2e-ops"))
-        env.update({
-            "IMMTRAX_REDIS_URL": redis.url(5),
-            "GRANIAN_WORKERS": str(WORKERS), "IMMTRAX_WORKERS": str(WORKERS),
-            "IMMTRAX_LOG_FORMAT": "json",
-            "IMMTRAX_METRICS_TOKEN": METRICS_TOKEN,
-            "IMMTRAX_SMTP_HOST": "127.0.0.1", "IMMTRAX_SMTP_PORT": str(smtp.port),
-            "IMMTRAX_SMTP_SECURITY": "none", "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5",
-        })
-        process = PortalProcess(env)
-        process.prepare()
-        try:
-            process.start()
-            yield process
-        finally:
-            process.stop()
+    with portal_of_its_own(tmp_path_factory, 1, "ops", {
+        "IMMTRAX_REDIS_URL": redis.url(5),
+        "GRANIAN_WORKERS": str(WORKERS), "IMMTRAX_WORKERS": str(WORKERS),
+        "IMMTRAX_LOG_FORMAT": "json",
+        "IMMTRAX_METRICS_TOKEN": METRICS_TOKEN,
+        "IMMTRAX_SMTP_HOST": "127.0.0.1", "IMMTRAX_SMTP_PORT": str(smtp.port),
+        "IMMTRAX_SMTP_SECURITY": "none", "IMMTRAX_MAIL_DELIVERY_INTERVAL_SECONDS": "0.5",
+    }) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def database(ops_portal):
-    engine = build_engine(ops_portal.env["IMMTRAX_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    with portal_database(ops_portal) as engine:
+        yield engine
 
 
 def json_lines(portal: PortalProcess) -> list[dict]:

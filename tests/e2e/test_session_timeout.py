@@ -16,19 +16,16 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from immtrax_portal.db import build_engine
 from immtrax_portal.domain.models import AuditEvent, Person, WebSession
 from tests.e2e.conftest import (
-    ROOT,
     PortalProcess,
-    own_portal_ports,
-    portal_environment,
+    portal_database,
+    portal_of_its_own,
     save_screenshot,
     sign_in_as,
 )
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import at_step, press_continue, radio
-from tests.support.databases import SINGLE_BACKEND, empty_database_url
 
 pytestmark = pytest.mark.e2e
 
@@ -40,26 +37,16 @@ DIALOG = '[role="alertdialog"]'
 @pytest.fixture(scope="module")
 def short_portal(tmp_path_factory) -> PortalProcess:
     # Slot 3 of the own-portal ports (0: faults, 1: operations): fixed, so both passes share one build.
-    app_port, oidc_port = own_portal_ports(3)
-    with empty_database_url(SINGLE_BACKEND, tmp_path_factory.mktemp("timeout-db")) as url:
-        env = portal_environment(tmp_path_factory.mktemp("timeout-portal"), url, port=app_port,
-                                 oidc_port=oidc_port, web_dir=str(ROOT / ".web-e2e-timeout"))
-        env.update({"IMMTRAX_SESSION_IDLE_MINUTES": str(IDLE_SECONDS / 60),
-                    "IMMTRAX_SESSION_WARNING_SECONDS": str(WARNING_SECONDS)})
-        process = PortalProcess(env)
-        process.prepare()
-        try:
-            process.start()
-            yield process
-        finally:
-            process.stop()
+    with portal_of_its_own(tmp_path_factory, 3, "timeout", {
+            "IMMTRAX_SESSION_IDLE_MINUTES": str(IDLE_SECONDS / 60),
+            "IMMTRAX_SESSION_WARNING_SECONDS": str(WARNING_SECONDS)}) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def database(short_portal):
-    engine = build_engine(short_portal.env["IMMTRAX_DATABASE_URL"])
-    yield engine
-    engine.dispose()
+    with portal_database(short_portal) as engine:
+        yield engine
 
 
 def dana_sessions(engine) -> list[WebSession]:

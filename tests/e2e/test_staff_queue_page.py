@@ -21,6 +21,20 @@ def result_numbers(page) -> list[str]:
     return page.locator("tr[data-number]").evaluate_all("rows => rows.map(r => r.dataset.number)")
 
 
+def test_at_1280_px_every_column_of_the_queue_is_in_view_without_scrolling(portal, page_at):
+    """The demo's open requests, with the longest status ("Awaiting agreement"), fit the page's
+    column: the last column ("Submitted") is not cut at the edge of the table's scroll box."""
+    page = page_at(width=1280)
+    sign_in_as(page, portal, "demo-staff", return_to="/staff/queue")
+    results = page.get_by_role("region", name="Queue results")
+    expect(results.locator("tr[data-number]").first).to_be_visible(timeout=20000)
+    box, table = results.evaluate("r => [r.clientWidth, r.scrollWidth]")
+    assert table <= box, f"the queue's table is {table} px wide in a {box} px box"
+    submitted = results.get_by_role("columnheader", name="Submitted")
+    edge = results.evaluate("r => r.getBoundingClientRect().right")
+    assert submitted.bounding_box()["x"] + submitted.bounding_box()["width"] <= edge + 0.5
+
+
 def test_staff_filter_search_open_a_request_and_add_a_note(portal, page_at):
     page = page_at(width=1280)
     sign_in_as(page, portal, "demo-staff", return_to="/staff/queue")

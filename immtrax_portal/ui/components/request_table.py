@@ -22,9 +22,11 @@ def status_badge(status: rx.Var, label: rx.Var) -> rx.Component:
     tint = rx.match(status, *[(k, v[1]) for k, v in STATUS_COLOURS.items()], DEFAULT_COLOURS[1])
     return rx.el.span(
         label,
+        # A long status ("Awaiting agreement") may take two lines in a narrow column, so that a
+        # wide table still fits its box at 1280 px.
         style={"color": colour, "background": tint, "padding": "0.15rem 0.55rem",
-               "border_radius": "999px", "font_weight": "700", "font_size": "0.9rem",
-               "white_space": "nowrap"},
+               "border_radius": "0.8rem", "font_weight": "700", "font_size": "0.9rem",
+               "display": "inline-block", "line_height": "1.35"},
     )
 
 

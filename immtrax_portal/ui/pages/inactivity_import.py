@@ -10,7 +10,7 @@ from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.form_field import ERROR_STYLE, HINT_STYLE, LABEL_STYLE
 from immtrax_portal.ui.components.layout import notice, page_frame, section
 from immtrax_portal.ui.components.request_table import pager
-from immtrax_portal.ui.pages.org_import import labelled_upload
+from immtrax_portal.ui.pages.org_import import import_or_discard, labelled_upload
 from immtrax_portal.ui.pages.organizations import data_table, message_notices
 from immtrax_portal.ui.pages.staff_queue import staff_nav
 from immtrax_portal.ui.state.inactivity_import import UPLOAD_ID
@@ -57,17 +57,9 @@ def _summary() -> rx.Component:
     return rx.el.div(
         rx.el.p(rx.el.strong(S.file_name), ": ", S.changes, " with a new last sign-in, ", S.unchanged,
                 " unchanged; rows with errors, left out: ", S.error_count, ".", role="status"),
-        rx.el.div(
-            rx.cond(S.changes > 0,
-                    rx.el.button("Import ", S.changes,
-                                 rx.cond(S.changes == 1, " last sign-in", " last sign-ins"), type="button",
-                                 class_name="portal-button", on_click=S.confirm_import(S.fingerprint)),
-                    rx.el.p(rx.el.strong("Nothing to import:"), " every row is unchanged or has an error.",
-                            style={"margin": "0", "align_self": "center"})),
-            rx.el.button("Discard this file", type="button", class_name="portal-button secondary",
-                         on_click=S.discard_preview),
-            style={"display": "flex", "gap": "0.6rem", "flex_wrap": "wrap", "margin": "0.5rem 0"},
-        ),
+        import_or_discard(S.changes, ("Import ", S.changes,
+                                      rx.cond(S.changes == 1, " last sign-in", " last sign-ins")),
+                          S.confirm_import(S.fingerprint), S.discard_preview),
     )
 
 

@@ -77,16 +77,21 @@ def _summary() -> rx.Component:
         rx.el.p(rx.el.strong(S.file_name), ": ", S.creates, " to create, ", S.updates, " to update, ",
                 S.unchanged, " unchanged; rows with errors, left out: ", S.error_count, ".",
                 role="status"),
-        rx.el.div(
-            rx.cond((S.creates + S.updates) > 0,
-                    rx.el.button("Import ", S.creates + S.updates, " organizations", type="button",
-                                 class_name="portal-button", on_click=S.confirm_import(S.fingerprint)),
-                    rx.el.p(rx.el.strong("Nothing to import:"), " every row is unchanged or has an error.",
-                            style={"margin": "0", "align_self": "center"})),
-            rx.el.button("Discard this file", type="button", class_name="portal-button secondary",
-                         on_click=S.discard_preview),
-            style={"display": "flex", "gap": "0.6rem", "flex_wrap": "wrap", "margin": "0.5rem 0"},
-        ),
+        import_or_discard(S.creates + S.updates, ("Import ", S.creates + S.updates, " organizations"),
+                          S.confirm_import(S.fingerprint), S.discard_preview),
+    )
+
+
+def import_or_discard(count, button_words: tuple, on_import, on_discard) -> rx.Component:
+    """A previewed file's two ways on: import what it changes (``count`` rows), or discard it."""
+    return rx.el.div(
+        rx.cond(count > 0,
+                rx.el.button(*button_words, type="button", class_name="portal-button", on_click=on_import),
+                rx.el.p(rx.el.strong("Nothing to import:"), " every row is unchanged or has an error.",
+                        style={"margin": "0", "align_self": "center"})),
+        rx.el.button("Discard this file", type="button", class_name="portal-button secondary",
+                     on_click=on_discard),
+        style={"display": "flex", "gap": "0.6rem", "flex_wrap": "wrap", "margin": "0.5rem 0"},
     )
 
 

@@ -14,7 +14,7 @@ from immtrax_portal.ui.components.request_table import status_badge
 from immtrax_portal.ui.state.staff_queue import BULK_APPLY_ID, BULK_CONFIRM_ID
 from immtrax_portal.ui.state.staff_queue import StaffQueueState as Q
 
-_CELL = {"padding": "0.6rem 0.75rem", "border_bottom": f"1px solid {theme.BORDER}",
+_CELL = {"padding": "0.6rem 0.5rem", "border_bottom": f"1px solid {theme.BORDER}",
          "text_align": "left", "vertical_align": "top"}
 _FIELD = {"display": "grid", "gap": "0.25rem", "align_content": "start"}
 
