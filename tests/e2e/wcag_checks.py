@@ -103,24 +103,42 @@ def labels_not_in_names(page) -> list[str]:
     return page.evaluate(_LABEL_IN_NAME_JS)
 
 
-_FOCUS_COVER_JS = _DESCRIBE_JS + """
+# Installed once per page: each Tab keydown first measures the control that has the focus then
+# (the previous stop, scrolled into view by now), so a stop costs one key press and no extra call
+# into the page. Fixed and sticky elements are collected again only after the page changed.
+_FOCUS_WATCH_JS = _DESCRIBE_JS + """
 () => {
-  const el = document.activeElement;
-  if (!el || el === document.body || el === document.documentElement) return null;
-  const r = el.getBoundingClientRect();
-  const covers = [];
-  for (const other of document.body.querySelectorAll('*')) {
-    const cs = getComputedStyle(other);
-    if (cs.position !== 'fixed' && cs.position !== 'sticky') continue;
-    if (other.contains(el) || el.contains(other)) continue;
-    if (cs.display === 'none' || cs.visibility === 'hidden' || Number(cs.opacity) === 0) continue;
-    const o = other.getBoundingClientRect();
-    const w = Math.min(r.right, o.right) - Math.max(r.left, o.left);
-    const h = Math.min(r.bottom, o.bottom) - Math.max(r.top, o.top);
-    if (w > 0 && h > 0) covers.push(window.__wcagDescribe(other));
-  }
-  const inView = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
-  return {what: window.__wcagDescribe(el), covers, inView};
+  let covering = null;
+  new MutationObserver(() => { covering = null; })
+    .observe(document.body, {subtree: true, childList: true, attributes: true});
+  const fixedOrSticky = () => {
+    if (covering === null) {
+      covering = [...document.body.querySelectorAll('*')].filter((other) => {
+        const cs = getComputedStyle(other);
+        return (cs.position === 'fixed' || cs.position === 'sticky') && cs.display !== 'none'
+          && cs.visibility !== 'hidden' && Number(cs.opacity) !== 0;
+      });
+    }
+    return covering;
+  };
+  window.__wcagStops = [];
+  window.__wcagMeasureFocus = () => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return;
+    const r = el.getBoundingClientRect();
+    const covers = [];
+    for (const other of fixedOrSticky()) {
+      if (other.contains(el) || el.contains(other)) continue;
+      const o = other.getBoundingClientRect();
+      const w = Math.min(r.right, o.right) - Math.max(r.left, o.left);
+      const h = Math.min(r.bottom, o.bottom) - Math.max(r.top, o.top);
+      if (w > 0 && h > 0) covers.push(window.__wcagDescribe(other));
+    }
+    const inView = r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+    window.__wcagStops.push({what: window.__wcagDescribe(el), covers, inView});
+  };
+  window.addEventListener('keydown', (e) => { if (e.key === 'Tab') window.__wcagMeasureFocus(); },
+                          true);
 }
 """
 
@@ -131,18 +149,17 @@ def focus_hidden_while_tabbing(page, *, most_stops: int = 80) -> list[str]:
     entirely hidden")."""
     page.locator("body").click(position={"x": 1, "y": 1})
     page.evaluate("window.scrollTo(0, 0)")
-    found, seen = [], 0
+    page.evaluate(_FOCUS_WATCH_JS)
     for _ in range(most_stops):
         page.keyboard.press("Tab")
-        stop = page.evaluate(_FOCUS_COVER_JS)
-        if stop is None:
-            continue
-        seen += 1
+    stops = page.evaluate("() => { window.__wcagMeasureFocus(); return window.__wcagStops; }")
+    assert stops, "Tab never focused anything"
+    found = []
+    for stop in stops:
         if stop["covers"]:
             found.append(f"{stop['what']} is under {', '.join(stop['covers'])}")
         elif not stop["inView"]:
             found.append(f"{stop['what']} has focus but is outside the window")
-    assert seen > 0, "Tab never focused anything"
     return found
 
 

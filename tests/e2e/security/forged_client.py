@@ -17,8 +17,10 @@ The wire format, as the built front end (``.web/utils/state.js``) and ``reflex/a
   (the portal's generic toast with a reference) arrives as ``events``.
 
 Events of one tab are processed in order, so after a call the harness sends ``State.hydrate`` as a
-sentinel: its reply is a full snapshot of the tab, and once it arrived (and the line is quiet)
-everything the call caused has been sent.
+sentinel: its reply is a full snapshot of the tab, and once it arrived everything the call caused
+has been sent, except what a background handler (``watch_live`` chained by a live page's load,
+for one) sends on its own time: after a call that may start one, the harness also waits until the
+line is quiet.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class ForgedTab:
     extra_headers: dict[str, str] = field(default_factory=dict)
     updates: list[dict] = field(default_factory=list)
     disconnected: bool = False
+    # Whether the page's load may leave a background handler running (see the module).
+    quiet_on_open: bool = True
     _client: socketio.AsyncClient | None = None
     _snapshots: int = 0
     _arrived: asyncio.Event | None = None
@@ -95,7 +99,7 @@ class ForgedTab:
                              socketio_path="/_event", auth={"event": boot}, wait_timeout=10)
         self._client = client
         await self._until_hydrated()
-        await self.settle()
+        await self.settle(quiet=self.quiet_on_open)
         return self
 
     async def _until_hydrated(self) -> None:
@@ -138,21 +142,23 @@ class ForgedTab:
                                              "router_data": router_data_for(self.page)}
         await self._client.emit("event", frame, namespace=NAMESPACE)
 
-    async def call(self, name: str, payload: Any = None) -> list[dict]:
-        """Call a handler and return every update it caused (up to and including the snapshot)."""
+    async def call(self, name: str, payload: Any = None, *, quiet: bool = True) -> list[dict]:
+        """Call a handler and return every update it caused (up to and including the snapshot).
+        ``quiet=False`` when the handler cannot start background work: the snapshot is enough."""
         first = len(self.updates)
         await self.send(name, payload)
-        await self.settle()
+        await self.settle(quiet=quiet)
         return self.updates[first:]
 
-    async def settle(self) -> None:
-        """Wait until everything sent so far was processed: sentinel snapshot, then quiet."""
+    async def settle(self, *, quiet: bool = True) -> None:
+        """Wait until everything sent so far was processed: the sentinel's snapshot, then (for
+        background work) a quiet line."""
         wanted = self._snapshots + 1
         await self.send(f"{ROOT_STATE}.hydrate")
         deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_S
         while self._snapshots < wanted:
             await self._wait_for_update(deadline - asyncio.get_running_loop().time())
-        while True:
+        while quiet:
             try:
                 await self._wait_for_update(QUIET_S)
             except TimeoutError:

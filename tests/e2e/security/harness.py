@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import reflex as rx
 
@@ -37,6 +40,37 @@ def discovered_handlers() -> dict[str, tuple[type[rx.State], str]]:
     """``"StateClass.handler"`` -> (class, handler) for every callable event handler but ``setvar``."""
     return {f"{cls.__name__}.{name}": (cls, name)
             for cls in app_states() for name in cls.event_handlers if name != "setvar"}
+
+
+def starts_background_work(cls, handler: str) -> bool:
+    """Whether a call may leave work running after the tab's answer: a background handler, or one
+    that chains one (a live page's load returns its ``watch_live``). Only then does the harness
+    wait for a quiet line after the sentinel (``ForgedTab.settle``)."""
+    event = cls.event_handlers[handler]
+    return event.is_background or _chains_live_watcher(event.fn)
+
+
+def _chains_live_watcher(fn) -> bool:
+    return "watch_live" in inspect.unwrap(fn).__code__.co_names
+
+
+@cache
+def _page_loads() -> list[tuple[re.Pattern, list]]:
+    import immtrax_portal.immtrax_portal as portal_app
+
+    return [(re.compile(re.sub(r"\\\[[^/]+\\\]", "[^/]+", re.escape(route))), list(events))
+            for route, events in portal_app.app._load_events.items()]
+
+
+def page_starts_background_work(page: str) -> bool:
+    """Whether opening ``page`` may leave its load's background work running (a page the app does
+    not know counts as one that may)."""
+    path = urlsplit(page).path.strip("/") or "index"
+    for route, events in _page_loads():
+        if route.fullmatch(path):
+            return any(_chains_live_watcher(getattr(event, "fn", None) or event.handler.fn)
+                       for event in events)
+    return True
 
 
 def is_app_handler(cls) -> bool:
@@ -84,16 +118,18 @@ class Forged:
 
 
 async def forge(portal: str, world: World, *, caller: str, page: str, name: str, payload: Any,
-                prelude: list[tuple[str, Any]] = (), handlers=None) -> Forged:
-    """Open a tab as ``caller`` on ``page``, run the prelude, then make the one call under test."""
+                prelude: list[tuple[str, Any]] = (), handlers=None, quiet: bool = True) -> Forged:
+    """Open a tab as ``caller`` on ``page``, run the prelude, then make the one call under test
+    (``quiet``: it may start background work, see ``starts_background_work``)."""
     sent = [page, payload]
-    async with ForgedTab(portal, page=page, cookie=world.cookies.get(caller, "")) as tab:
+    async with ForgedTab(portal, page=page, cookie=world.cookies.get(caller, ""),
+                         quiet_on_open=page_starts_background_work(page)) as tab:
         for key, step_payload in prelude:
             cls, handler = handlers[key]
             sent.append(resolve(step_payload, world))
-            await tab.call(handler_name(cls, handler), sent[-1])
+            await tab.call(handler_name(cls, handler), sent[-1], quiet=starts_background_work(cls, handler))
         before = database.snapshot(world.db)
-        updates = await tab.call(name, payload)
+        updates = await tab.call(name, payload, quiet=quiet)
         after = database.snapshot(world.db)
     return Forged(before, after, database.audit_events_after(world.db, before.last_audit_id), updates,
                   sent=text_of(sent))

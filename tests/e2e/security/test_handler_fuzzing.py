@@ -26,7 +26,13 @@ from immtrax_portal.ui.inbound import TOO_LARGE_TITLE, exceeds
 from tests.e2e.security import database
 from tests.e2e.security.cases import ANY, CASES, Outcome, build
 from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive, router_data_for, text_of
-from tests.e2e.security.harness import EXCEPTION_TEXT, GENERIC_ERROR, app_states
+from tests.e2e.security.harness import (
+    EXCEPTION_TEXT,
+    GENERIC_ERROR,
+    app_states,
+    page_starts_background_work,
+    starts_background_work,
+)
 from tests.support.databases import SINGLE_BACKEND
 
 pytestmark = pytest.mark.e2e
@@ -97,15 +103,16 @@ def payloads(world, params: list[str]) -> st.SearchStrategy:
 class FuzzSession:
     """One event loop and one forged tab per caller for a whole hypothesis run."""
 
-    def __init__(self, portal: str, world, page: str):
-        self.portal, self.world, self.page = portal, world, page
+    def __init__(self, portal: str, world, page: str, *, quiet: bool):
+        self.portal, self.world, self.page, self.quiet = portal, world, page, quiet
         self.loop = asyncio.new_event_loop()
         self.tabs: dict[str, ForgedTab] = {}
 
     def tab(self, caller: str) -> ForgedTab:
         tab = self.tabs.get(caller)
         if tab is None or tab.disconnected:
-            tab = ForgedTab(self.portal, page=self.page, cookie=self.world.cookies[caller])
+            tab = ForgedTab(self.portal, page=self.page, cookie=self.world.cookies[caller],
+                            quiet_on_open=page_starts_background_work(self.page))
             self.loop.run_until_complete(tab.open())
             self.tabs[caller] = tab
         return tab
@@ -115,7 +122,7 @@ class FuzzSession:
         tab = self.tab(caller)
         first = len(tab.updates)
         try:
-            self.loop.run_until_complete(tab.call(name, payload))
+            self.loop.run_until_complete(tab.call(name, payload, quiet=self.quiet))
         except ConnectionError:
             return tab.updates[first:], True
         return tab.updates[first:], False
@@ -172,7 +179,8 @@ def judge(world, caller: str, key: str, payload, updates: list[dict], dropped: b
 def test_garbage_arguments_never_crash_leak_or_write(key, portal, world, handlers):
     cls, handler = handlers[key]
     params = parameters_of(cls, handler)
-    session = FuzzSession(portal, world, build(CASES[key].page, world))
+    session = FuzzSession(portal, world, build(CASES[key].page, world),
+                          quiet=starts_background_work(cls, handler))
     name = handler_name(cls, handler)
 
     @FUZZ_SETTINGS

@@ -16,7 +16,14 @@ from immtrax_portal.ui.state.request_detail import RequestDetailState
 from tests.e2e.security import database
 from tests.e2e.security.cases import ANY, CASES, FOUR_EYES_CASES, REFLEX_INTERNAL, Outcome, build
 from tests.e2e.security.forged_client import ForgedTab, handler_name, is_alive
-from tests.e2e.security.harness import GENERIC_ERROR, discovered_handlers, forge, is_app_handler, resolve
+from tests.e2e.security.harness import (
+    GENERIC_ERROR,
+    discovered_handlers,
+    forge,
+    is_app_handler,
+    resolve,
+    starts_background_work,
+)
 from tests.e2e.security.world import CALLERS, KIM, SPARE_PERSON, STAFF_SUPERVISOR
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +54,8 @@ def test_a_forged_call_gets_exactly_what_the_case_table_allows(key, caller, port
     page = build(expect.page if expect.page is not None else case.page, world)
     payload = resolve(expect.payload if expect.payload is not None else case.payload, world)
     forged = asyncio.run(forge(portal, world, caller=caller, page=page, name=handler_name(cls, handler),
-                               payload=payload, prelude=list(expect.prelude), handlers=handlers))
+                               payload=payload, prelude=list(expect.prelude), handlers=handlers,
+                               quiet=starts_background_work(cls, handler)))
 
     assert forged.exception_text() == [], forged.text[:3000]
     assert forged.leaked(world.secrets[caller]) == [], "sent to a caller who may not see it"
@@ -73,7 +81,7 @@ def test_staff_who_submitted_a_request_cannot_decide_on_it_whatever_their_roles(
     cls, handler = handlers[key]
     forged = asyncio.run(forge(portal, world, caller=STAFF_SUPERVISOR, page=build(expect.page, world),
                                name=handler_name(cls, handler), payload=resolve(expect.payload, world),
-                               handlers=handlers))
+                               handlers=handlers, quiet=starts_background_work(cls, handler)))
     assert forged.exception_text() == [] and GENERIC_ERROR not in forged.text, forged.text[:3000]
     assert forged.changed == {}, "a decision on one's own request changed rows"
     [denial] = forged.denials()
