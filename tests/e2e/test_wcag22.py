@@ -95,49 +95,54 @@ class Survey:
         self.findings.setdefault(criterion, []).extend(f"{where}: {item}" for item in found)
 
 
-def open_page(browser, portal, signed_in: dict, who, path, heading, width):
-    """A fresh tab at ``width``, signed in as ``who`` (the sign-in is done once per person)."""
-    if who is not None and who not in signed_in:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        sign_in_as(context.new_page(), portal, who)
-        signed_in[who] = context.storage_state()
-        context.close()
-    context = browser.new_context(viewport={"width": width, "height": 900},
-                                  storage_state=signed_in.get(who))
-    page = context.new_page()
+def open_page(browser, portal, contexts: dict, who, path, heading, width):
+    """A fresh tab at ``width``, signed in as ``who``: one browser context per person, signed in
+    once, so a page costs a tab, not a new context restoring a signed-in state."""
+    if who not in contexts:
+        contexts[who] = browser.new_context(viewport={"width": 1280, "height": 900})
+        if who is not None:
+            signing_in = contexts[who].new_page()
+            sign_in_as(signing_in, portal, who)
+            signing_in.close()
+    page = contexts[who].new_page()
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(portal + path)
     main = page.get_by_role("main")
     if heading:
         main.get_by_role("heading", name=heading).first.wait_for(timeout=20000)
     else:
         main.get_by_role("heading", level=1).first.wait_for(timeout=20000)
-    page.wait_for_load_state("networkidle")
+    # The tab's state has arrived (pages served outside the app have no such mark) and the fonts
+    # are in; a moment more for the last render.
+    page.wait_for_function("() => { const m = document.querySelector('main'); return !!m"
+                           " && (!m.hasAttribute('data-hydrated') || m.dataset.hydrated === 'true'); }")
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     page.wait_for_timeout(300)
-    return context, page
+    return page
 
 
 @pytest.fixture(scope="module")
-def signed_in() -> dict:
-    return {}
-
-
-@pytest.fixture(scope="module")
-def survey(portal, chromium_browser, signed_in) -> Survey:
+def survey(portal, chromium_browser) -> Survey:
     """Every page at both widths, each check run on it once."""
     found = Survey()
     phone_digits = "".join(ch for ch in get_settings().program_phone if ch.isdigit())
-    for who, path, heading in PAGES:
-        for width in WIDTHS:
-            context, page = open_page(chromium_browser, portal, signed_in, who, path, heading, width)
-            where = page_name(who, path, width)
-            try:
-                found.note("axe", where, [str(violation) for violation in axe_violations(page)])
-                found.note("2.5.8", where, undersized_targets(page))
-                found.note("2.5.3", where, labels_not_in_names(page))
-                found.note("3.2.6", where, help_out_of_place(page, phone_digits))
-                found.note("2.4.11", where, focus_hidden_while_tabbing(page))
-            finally:
-                context.close()
+    contexts: dict = {}
+    try:
+        for who, path, heading in PAGES:
+            for width in WIDTHS:
+                page = open_page(chromium_browser, portal, contexts, who, path, heading, width)
+                where = page_name(who, path, width)
+                try:
+                    found.note("axe", where, [str(violation) for violation in axe_violations(page)])
+                    found.note("2.5.8", where, undersized_targets(page))
+                    found.note("2.5.3", where, labels_not_in_names(page))
+                    found.note("3.2.6", where, help_out_of_place(page, phone_digits))
+                    found.note("2.4.11", where, focus_hidden_while_tabbing(page))
+                finally:
+                    page.close()
+    finally:
+        for context in contexts.values():
+            context.close()
     return found
 
 
