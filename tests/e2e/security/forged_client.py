@@ -17,10 +17,12 @@ The wire format, as the built front end (``.web/utils/state.js``) and ``reflex/a
   (the portal's generic toast with a reference) arrives as ``events``.
 
 Events of one tab are processed in order, so after a call the harness sends ``State.hydrate`` as a
-sentinel: its reply is a full snapshot of the tab, and once it arrived everything the call caused
-has been sent, except what a background handler (``watch_live`` chained by a live page's load,
-for one) sends on its own time: after a call that may start one, the harness also waits until the
-line is quiet.
+sentinel: its reply is a full snapshot of the tab. An event the call chains is queued when the call
+ends, behind the sentinel already waiting, so the harness sends sentinels in rounds until a round
+brings nothing but its snapshot (two rounds at least): then everything the call and its chain
+caused has been sent, except what a background handler (``watch_live`` chained by a live page's
+load, for one) sends on its own time: after a call that may start one, the harness also waits
+until the line is quiet.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
 SNAPSHOT_MARK = "rx_router_session_rx_state_"
 QUIET_S = 0.15
 REPLY_TIMEOUT_S = 20
+# A chain longer than this (or a watcher answering every round) ends the rounds; the quiet line
+# (when asked for) still follows.
+MOST_SENTINEL_ROUNDS = 8
 
 
 def handler_name(state_cls, handler: str) -> str:
@@ -80,6 +85,7 @@ class ForgedTab:
     quiet_on_open: bool = True
     _client: socketio.AsyncClient | None = None
     _snapshots: int = 0
+    _last_snapshot_at: int = -1   # index in ``updates`` of the newest snapshot
     _arrived: asyncio.Event | None = None
 
     async def open(self) -> ForgedTab:
@@ -125,6 +131,7 @@ class ForgedTab:
         self.updates.append(update)
         if SNAPSHOT_MARK in (update.get("delta") or {}).get(ROOT_STATE, {}):
             self._snapshots += 1
+            self._last_snapshot_at = len(self.updates) - 1
         assert self._arrived is not None
         self._arrived.set()
 
@@ -151,18 +158,25 @@ class ForgedTab:
         return self.updates[first:]
 
     async def settle(self, *, quiet: bool = True) -> None:
-        """Wait until everything sent so far was processed: the sentinel's snapshot, then (for
-        background work) a quiet line."""
-        wanted = self._snapshots + 1
-        await self.send(f"{ROOT_STATE}.hydrate")
-        deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_S
-        while self._snapshots < wanted:
-            await self._wait_for_update(deadline - asyncio.get_running_loop().time())
+        """Wait until everything sent so far was processed: sentinel rounds until one brings
+        nothing but its snapshot, then (for background work) a quiet line."""
+        for round_number in range(1, MOST_SENTINEL_ROUNDS + 1):
+            previous = self._last_snapshot_at
+            await self._sentinel_round()
+            if round_number >= 2 and self._last_snapshot_at == previous + 1:
+                break
         while quiet:
             try:
                 await self._wait_for_update(QUIET_S)
             except TimeoutError:
                 return
+
+    async def _sentinel_round(self) -> None:
+        wanted = self._snapshots + 1
+        await self.send(f"{ROOT_STATE}.hydrate")
+        deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT_S
+        while self._snapshots < wanted:
+            await self._wait_for_update(deadline - asyncio.get_running_loop().time())
 
     async def _wait_for_update(self, timeout: float) -> None:
         assert self._arrived is not None

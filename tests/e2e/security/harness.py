@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -45,13 +46,29 @@ def discovered_handlers() -> dict[str, tuple[type[rx.State], str]]:
 def starts_background_work(cls, handler: str) -> bool:
     """Whether a call may leave work running after the tab's answer: a background handler, or one
     that chains one (a live page's load returns its ``watch_live``). Only then does the harness
-    wait for a quiet line after the sentinel (``ForgedTab.settle``)."""
+    wait for a quiet line after the sentinel rounds (``ForgedTab.settle``)."""
     event = cls.event_handlers[handler]
-    return event.is_background or _chains_live_watcher(event.fn)
+    return event.is_background or _chains_background_work(event.fn)
 
 
-def _chains_live_watcher(fn) -> bool:
-    return "watch_live" in inspect.unwrap(fn).__code__.co_names
+@cache
+def _background_handler_names() -> frozenset[str]:
+    return frozenset(name for cls in app_states() for name, event in cls.event_handlers.items()
+                     if event.is_background)
+
+
+def _chains_background_work(fn) -> bool:
+    """Whether the handler's code names a background handler (``return X.watch_live``), in its
+    own body or one nested in it."""
+    return bool(_names_in(inspect.unwrap(fn).__code__) & _background_handler_names())
+
+
+def _names_in(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _names_in(constant)
+    return names
 
 
 @cache
@@ -68,7 +85,7 @@ def page_starts_background_work(page: str) -> bool:
     path = urlsplit(page).path.strip("/") or "index"
     for route, events in _page_loads():
         if route.fullmatch(path):
-            return any(_chains_live_watcher(getattr(event, "fn", None) or event.handler.fn)
+            return any(_chains_background_work(getattr(event, "fn", None) or event.handler.fn)
                        for event in events)
     return True
 
