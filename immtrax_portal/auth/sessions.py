@@ -283,7 +283,8 @@ def _cookie_session(cookie_header: str | None,
         yield db, _live_session(db, raw_id, now), now
 
 
-def _record_activity(db, web_session: WebSession, now: datetime, settings: Settings | None = None) -> None:
+def _record_activity(db: Session, web_session: WebSession, now: datetime,
+                     settings: Settings | None = None) -> None:
     """Activity keeps a session from idling out; it is written at most once a minute, so that a
     busy tab does not write on every event."""
     if now - web_session.last_seen_at >= last_seen_write_interval(settings):

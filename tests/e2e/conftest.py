@@ -215,8 +215,8 @@ class PortalProcess:
 
 
 @contextmanager
-def portal_of_its_own(tmp_path_factory, slot: int, name: str, env: dict[str, str] | None = None,
-               ) -> Iterator[PortalProcess]:
+def portal_of_its_own(tmp_path_factory, slot: int, name: str,
+                      env: dict[str, str] | None = None) -> Iterator[PortalProcess]:
     """A portal of a module's own, on the fixed ports of its slot (``own_portal_ports``), with a
     new database of the pass's kind and the web folder ``.web-e2e-<name>``: prepared, started with
     ``env`` added to its environment, and stopped with everything it started."""

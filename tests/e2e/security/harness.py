@@ -134,19 +134,23 @@ class Forged:
         return sorted(s for s in secrets if s in text and s not in self.sent)
 
 
-async def forge(portal: str, world: World, *, caller: str, page: str, name: str, payload: Any,
-                prelude: list[tuple[str, Any]] = (), handlers=None, quiet: bool = True) -> Forged:
-    """Open a tab as ``caller`` on ``page``, run the prelude, then make the one call under test
-    (``quiet``: it may start background work, see ``starts_background_work``)."""
+async def forge(portal: str, world: World, *, caller: str, page: str, handler: tuple[type[rx.State], str],
+                payload: Any, prelude: list[tuple[str, Any]] = (), handlers=None) -> Forged:
+    """Open a tab as ``caller`` on ``page``, run the prelude, then make the one call under test:
+    ``handler`` (state class, handler name)."""
     sent = [page, payload]
     async with ForgedTab(portal, page=page, cookie=world.cookies.get(caller, ""),
                          quiet_on_open=page_starts_background_work(page)) as tab:
         for key, step_payload in prelude:
-            cls, handler = handlers[key]
             sent.append(resolve(step_payload, world))
-            await tab.call(handler_name(cls, handler), sent[-1], quiet=starts_background_work(cls, handler))
+            await _call(tab, handlers[key], sent[-1])
         before = database.snapshot(world.db)
-        updates = await tab.call(name, payload, quiet=quiet)
+        updates = await _call(tab, handler, payload)
         after = database.snapshot(world.db)
     return Forged(before, after, database.audit_events_after(world.db, before.last_audit_id), updates,
                   sent=text_of(sent))
+
+
+async def _call(tab: ForgedTab, handler: tuple[type[rx.State], str], payload: Any) -> list[dict]:
+    """One forged call, waiting for a quiet line only after one that may start background work."""
+    return await tab.call(handler_name(*handler), payload, quiet=starts_background_work(*handler))

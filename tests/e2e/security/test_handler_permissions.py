@@ -22,7 +22,6 @@ from tests.e2e.security.harness import (
     forge,
     is_app_handler,
     resolve,
-    starts_background_work,
 )
 from tests.e2e.security.world import CALLERS, KIM, SPARE_PERSON, STAFF_SUPERVISOR
 
@@ -53,9 +52,8 @@ def test_a_forged_call_gets_exactly_what_the_case_table_allows(key, caller, port
     cls, handler = handlers[key]
     page = build(expect.page if expect.page is not None else case.page, world)
     payload = resolve(expect.payload if expect.payload is not None else case.payload, world)
-    forged = asyncio.run(forge(portal, world, caller=caller, page=page, name=handler_name(cls, handler),
-                               payload=payload, prelude=list(expect.prelude), handlers=handlers,
-                               quiet=starts_background_work(cls, handler)))
+    forged = asyncio.run(forge(portal, world, caller=caller, page=page, handler=(cls, handler),
+                               payload=payload, prelude=list(expect.prelude), handlers=handlers))
 
     assert forged.exception_text() == [], forged.text[:3000]
     assert forged.leaked(world.secrets[caller]) == [], "sent to a caller who may not see it"
@@ -80,8 +78,8 @@ def test_staff_who_submitted_a_request_cannot_decide_on_it_whatever_their_roles(
     key, expect = FOUR_EYES_CASES[decision]
     cls, handler = handlers[key]
     forged = asyncio.run(forge(portal, world, caller=STAFF_SUPERVISOR, page=build(expect.page, world),
-                               name=handler_name(cls, handler), payload=resolve(expect.payload, world),
-                               handlers=handlers, quiet=starts_background_work(cls, handler)))
+                               handler=(cls, handler), payload=resolve(expect.payload, world),
+                               handlers=handlers))
     assert forged.exception_text() == [] and GENERIC_ERROR not in forged.text, forged.text[:3000]
     assert forged.changed == {}, "a decision on one's own request changed rows"
     [denial] = forged.denials()
