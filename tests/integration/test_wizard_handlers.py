@@ -574,3 +574,31 @@ def test_the_email_link_carries_the_page_address(world):
 ])
 def test_the_questions_recommend_the_least_level_that_fits(answers, level):
     assert recommended_level(*answers) == level
+
+
+def arrive_at_address(state: WizardState, step: int) -> None:
+    """The browser's on_load for ``/requests/new?step=N``, sent once the address has changed."""
+    use_cookie(state, state.router.headers.cookie, path=f"/requests/new?step={step}")
+    run(state.open_wizard())
+
+
+def test_a_late_on_load_of_the_move_before_a_click_does_not_undo_the_click(world):
+    """Continue to the review, then "Edit the person" before the review's address has arrived:
+    both on_loads come after the edit, and Continue still returns to the review."""
+    state = at_review(opened(world.sam))
+    assert state.step == flow.REVIEW_STEP
+    state.edit_step(2)
+    arrive_at_address(state, flow.REVIEW_STEP)
+    arrive_at_address(state, 2)
+    assert state.step == 2 and state.return_to_review
+    state.set_field("job_title", "Nurse Practitioner")
+    state.continue_step({})
+    assert state.step == flow.REVIEW_STEP
+
+
+def test_the_browsers_back_button_still_moves_between_steps(world):
+    state = at_review(opened(world.sam))
+    for step in (2, 3, flow.REVIEW_STEP):
+        arrive_at_address(state, step)  # the on_loads of the moves to each step
+    arrive_at_address(state, 3)  # the browser's Back
+    assert state.step == 3 and not state.return_to_review

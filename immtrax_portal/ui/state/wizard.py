@@ -104,8 +104,10 @@ class WizardState(BrowserGateState):
     _idempotency_key: str = ""
     _draft_id: int = 0
     _draft_version: int = 0
-    # The step whose address this tab's own move just put in the address bar (its on_load skips).
-    _address_step: int = 0
+    # Steps whose address this tab's own moves put in the address bar, oldest first, whose on_load
+    # has not come yet (it skips). A list, not the last one: a click can reach the server before
+    # the on_load of the move before it, and that late on_load must not undo the click's move.
+    _address_steps: list[int] = []
 
     # Derived from the above (services.wizard.flow.derived), set with every change.
     is_roster_type: bool = False
@@ -165,10 +167,13 @@ class WizardState(BrowserGateState):
         events = []
         step = wizard.view.step
         if step != step_before and 1 <= step < flow.LAST_STEP:
-            self._address_step = step
+            self._expect_address(step)
             events.append(rx.redirect(step_address(step)))
         events.append(self._show(wizard, focus))
         return [event for event in events if event is not None]
+
+    def _expect_address(self, step: int) -> None:
+        self._address_steps = [*self._address_steps[-3:], step]
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
@@ -209,11 +214,13 @@ class WizardState(BrowserGateState):
         the dashboard roster's "Change level" / "Remove access" link (``?type=&org=&person=``) names."""
         params = self.router.url.query_parameters
         wanted = record_id(str(params.get("step", ""))[:2])
-        if (self.loaded and wanted and wanted == self._address_step and actor.person_id == self._owner_id
+        if (self.loaded and wanted and wanted in self._address_steps and actor.person_id == self._owner_id
                 and "resumed" not in params):
-            self._address_step = 0  # this tab's own move put the step in the address: shown already
+            # This tab's own move put the step in the address: shown already (or overtaken by a
+            # later move whose own on_load is still to come).
+            del self._address_steps[:self._address_steps.index(wanted) + 1]
             return None
-        self._address_step = 0
+        self._address_steps = []
         wizard = self._wizard_of(actor)
         wizard.load()
         roster_start = tuple(str(params.get(key, ""))[:32] for key in ("type", "org", "person"))
@@ -226,7 +233,7 @@ class WizardState(BrowserGateState):
         focus = self._show(wizard)
         if wizard.view.step < flow.LAST_STEP and (wanted != wizard.view.step or len(params) > 1):
             # The address always names the step shown (and carries nothing else once used).
-            self._address_step = wizard.view.step
+            self._expect_address(wizard.view.step)
             return [event for event in (rx.redirect(step_address(wizard.view.step), replace=True), focus)
                     if event is not None]
         return focus
