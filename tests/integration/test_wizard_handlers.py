@@ -602,3 +602,18 @@ def test_the_browsers_back_button_still_moves_between_steps(world):
         arrive_at_address(state, step)  # the on_loads of the moves to each step
     arrive_at_address(state, 3)  # the browser's Back
     assert state.step == 3 and not state.return_to_review
+
+
+def test_a_tab_state_written_by_another_process_is_read_again_from_the_draft(world, monkeypatch):
+    """After a restart (the state file a moment behind) or on another instance, the address's
+    on_load reads the draft again instead of trusting what the old process said it showed."""
+    from immtrax_portal.ui.state import wizard as wizard_state
+
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})   # to step 2: its on_load is still to come
+    state.set_field("first_name", "Nora")
+    drafts.discard_draft(world.sam)   # what the database holds now: no draft at all
+    monkeypatch.setattr(wizard_state, "THIS_PROCESS", "another-process")
+    arrive_at_address(state, 2)
+    assert state.step == 1 and state.first_name == ""

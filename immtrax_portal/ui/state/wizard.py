@@ -11,6 +11,7 @@ submission is backend-only and kept in the draft.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from functools import partial
 
@@ -33,6 +34,12 @@ from immtrax_portal.ui.state.browser_gate import BrowserGateState
 from immtrax_portal.ui.state.session import guarded
 
 logger = logging.getLogger(__name__)
+
+# A tab's state can outlive the process that last wrote it: the embedded mode's state file is
+# written a couple of seconds behind (a killed server leaves it that far behind the database), and
+# with Redis the next event may reach another instance. Only this process's own record of what the
+# tab shows may skip a page load's read of the draft.
+THIS_PROCESS = secrets.token_hex(8)
 
 HEADING_ID = "wizard-step-heading"
 NOTICE_ID = "wizard-notice"
@@ -108,6 +115,7 @@ class WizardState(BrowserGateState):
     # has not come yet (it skips). A list, not the last one: a click can reach the server before
     # the on_load of the move before it, and that late on_load must not undo the click's move.
     _address_steps: list[int] = []
+    _address_steps_of: str = ""   # the process (THIS_PROCESS) that recorded them
 
     # Derived from the above (services.wizard.flow.derived), set with every change.
     is_roster_type: bool = False
@@ -173,6 +181,8 @@ class WizardState(BrowserGateState):
         return [event for event in events if event is not None]
 
     def _expect_address(self, step: int) -> None:
+        if self._address_steps_of != THIS_PROCESS:
+            self._address_steps, self._address_steps_of = [], THIS_PROCESS
         self._address_steps = [*self._address_steps[-3:], step]
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
@@ -215,7 +225,7 @@ class WizardState(BrowserGateState):
         params = self.router.url.query_parameters
         wanted = record_id(str(params.get("step", ""))[:2])
         if (self.loaded and wanted and wanted in self._address_steps and actor.person_id == self._owner_id
-                and "resumed" not in params):
+                and self._address_steps_of == THIS_PROCESS and "resumed" not in params):
             # This tab's own move put the step in the address: shown already (or overtaken by a
             # later move whose own on_load is still to come).
             del self._address_steps[:self._address_steps.index(wanted) + 1]
