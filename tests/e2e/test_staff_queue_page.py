@@ -37,6 +37,23 @@ def test_at_1280_px_every_column_of_the_queue_is_in_view_without_scrolling(porta
     assert submitted.bounding_box()["x"] + submitted.bounding_box()["width"] <= edge + 0.5
 
 
+def test_at_390_px_the_queue_caption_stays_whole_in_view_while_the_table_scrolls(portal, page_at):
+    """On a phone the table scrolls inside its region; its caption (what the rows are, how many)
+    wraps within the window and stays at the left while the columns scroll."""
+    page = page_at(width=390)
+    sign_in_as(page, portal, "demo-staff", return_to="/staff/queue?q=IMR-2026-00000")
+    results = page.get_by_role("region", name="Queue results")
+    expect(results.locator("tr[data-number]").first).to_be_visible(timeout=20000)
+    caption = results.locator("caption")
+    expect(caption).to_contain_text("Showing 1–")
+    for scrolled in (0, 300):
+        results.evaluate("(r, x) => { r.scrollLeft = x; }", scrolled)
+        box = caption.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (scrolled, box)
+    assert results.evaluate("r => r.scrollLeft") == 300   # the table did scroll under it
+    save_screenshot(page, "staff-queue-caption-390")
+
+
 def test_staff_filter_search_open_a_request_and_add_a_note(portal, page_at):
     page = page_at(width=1280)
     sign_in_as(page, portal, "demo-staff", return_to="/staff/queue")

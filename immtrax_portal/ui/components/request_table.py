@@ -34,6 +34,12 @@ _CELL = {"padding": "0.6rem 0.75rem", "border_bottom": f"1px solid {theme.BORDER
          "text_align": "left", "vertical_align": "top"}
 
 
+# A wide table scrolls inside its region on a phone; its caption stays at the region's left edge
+# and wraps within the window, so it is never cut off or scrolled away with the columns.
+CAPTION_STYLE = {"text_align": "left", "font_weight": "700", "padding": "0.5rem 0", "font_size": "1.1rem",
+                 "position": "sticky", "left": "0", "max_width": "calc(100vw - 2rem)"}
+
+
 def request_table(caption: str, rows: rx.Var, *, empty_text: str, show_org: bool = True) -> rx.Component:
     headers = ["Number", "Type", "Person", *(["Organization"] if show_org else []), "Status",
                "Waiting on", "Last change"]
@@ -41,8 +47,7 @@ def request_table(caption: str, rows: rx.Var, *, empty_text: str, show_org: bool
         rows.length() > 0,  # type: ignore[attr-defined]
         rx.el.div(
             rx.el.table(
-                rx.el.caption(caption, style={"text_align": "left", "font_weight": "700",
-                                              "padding": "0.5rem 0", "font_size": "1.1rem"}),
+                rx.el.caption(caption, style=CAPTION_STYLE),
                 rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", style=_CELL) for h in headers])),
                 rx.el.tbody(
                     rx.foreach(

@@ -10,7 +10,7 @@ from immtrax_portal.ui.components.confirm import confirm_panel
 from immtrax_portal.ui.components.form_field import INPUT_STYLE, LABEL_STYLE
 from immtrax_portal.ui.components.layout import notice, page_frame
 from immtrax_portal.ui.components.live_status import live_status
-from immtrax_portal.ui.components.request_table import status_badge
+from immtrax_portal.ui.components.request_table import CAPTION_STYLE, status_badge
 from immtrax_portal.ui.state.staff_queue import BULK_APPLY_ID, BULK_CONFIRM_ID
 from immtrax_portal.ui.state.staff_queue import StaffQueueState as Q
 
@@ -183,8 +183,7 @@ def _table() -> rx.Component:
         rx.el.div(
             rx.el.table(
                 rx.el.caption("Requests matching the filters", rx.el.span(" — ", Q.summary),
-                              style={"text_align": "left", "font_weight": "700", "padding": "0.5rem 0",
-                                     "font_size": "1.1rem"}),
+                              style=CAPTION_STYLE),
                 rx.el.thead(rx.el.tr(rx.el.th(rx.el.span("Select", class_name="visually-hidden"),
                                               scope="col", style=_CELL),
                                      *[rx.el.th(h, scope="col", style=_CELL) for h in headers])),
