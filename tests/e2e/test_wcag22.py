@@ -113,11 +113,11 @@ def open_page(browser, portal, contexts: dict, who, path, heading, width):
     else:
         main.get_by_role("heading", level=1).first.wait_for(timeout=20000)
     # The tab's state has arrived (pages served outside the app have no such mark) and the fonts
-    # are in; a moment more for the last render.
+    # are in; then two frames, so what that state drew has been committed and laid out.
     page.wait_for_function("() => { const m = document.querySelector('main'); return !!m"
                            " && (!m.hasAttribute('data-hydrated') || m.dataset.hydrated === 'true'); }")
-    page.evaluate("() => document.fonts.ready.then(() => true)")
-    page.wait_for_timeout(300)
+    page.evaluate("() => document.fonts.ready.then(() => new Promise((done) =>"
+                  " requestAnimationFrame(() => requestAnimationFrame(() => done(true)))))")
     return page
 
 
