@@ -30,7 +30,7 @@ from tests.e2e.test_wizard_journeys import at_step, press_continue, radio
 pytestmark = pytest.mark.e2e
 
 DANA, DANA_EMAIL = "demo-supervisor-two-orgs", "dana.whitfield@billingsclinic.example"
-IDLE_SECONDS, WARNING_SECONDS = 36, 24
+IDLE_SECONDS, WARNING_SECONDS = 28, 20
 DIALOG = '[role="alertdialog"]'
 
 
