@@ -617,3 +617,32 @@ def test_a_tab_state_written_by_another_process_is_read_again_from_the_draft(wor
     monkeypatch.setattr(wizard_state, "THIS_PROCESS", "another-process")
     arrive_at_address(state, 2)
     assert state.step == 1 and state.first_name == ""
+
+
+def test_the_same_address_arriving_twice_does_not_undo_what_happened_in_between(world):
+    """A step's address can be loaded twice (the router reports it again): the second load finds
+    the draft as the tab shows it, so the form is not drawn anew (a redrawn form drops what is
+    being typed into it) and "back to the review" holds."""
+    state = at_review(opened(world.sam))
+    for step in (2, 3, flow.REVIEW_STEP):
+        arrive_at_address(state, step)  # the on_loads of the moves to each step
+    state.edit_step(2)
+    arrive_at_address(state, 2)
+    state.set_field("job_title", "Nurse Practitioner")
+    drawn = state.form_revision
+    arrive_at_address(state, 2)
+    assert state.form_revision == drawn
+    assert state.return_to_review and state.job_title == "Nurse Practitioner"
+    state.continue_step({})
+    assert state.step == flow.REVIEW_STEP
+
+
+def test_loading_the_step_again_after_another_tab_saved_shows_the_newer_draft(world):
+    state = opened(world.sam)
+    state.choose_type("new_access")
+    state.continue_step({})
+    arrive_at_address(state, 2)
+    saved = drafts.load_draft(world.sam)
+    drafts.save_draft(world.sam, {**saved, "first_name": "Noor"})   # another tab of the same person
+    arrive_at_address(state, 2)
+    assert state.step == 2 and state.first_name == "Noor"

@@ -22,7 +22,7 @@ from immtrax_portal.domain.audit_actions import AuditAction as A
 from immtrax_portal.domain.permissions import Actor, NotAllowed, Rule
 from immtrax_portal.domain.record_ids import record_id
 from immtrax_portal.domain.validation import parse_date
-from immtrax_portal.services import access_ends
+from immtrax_portal.services import access_ends, drafts
 from immtrax_portal.services.requests import SubmissionRefused, submit_request
 from immtrax_portal.services.wizard import flow
 from immtrax_portal.services.wizard.answers import NAMES, QUESTIONS, Answers
@@ -115,7 +115,7 @@ class WizardState(BrowserGateState):
     # has not come yet (it skips). A list, not the last one: a click can reach the server before
     # the on_load of the move before it, and that late on_load must not undo the click's move.
     _address_steps: list[int] = []
-    _address_steps_of: str = ""   # the process (THIS_PROCESS) that recorded them
+    _shown_by: str = ""   # the process (THIS_PROCESS) that last showed this tab its draft
 
     # Derived from the above (services.wizard.flow.derived), set with every change.
     is_roster_type: bool = False
@@ -167,6 +167,7 @@ class WizardState(BrowserGateState):
             setattr(self, name, value)
         self._idempotency_key, self._owner_id = wizard.view.idempotency_key, wizard.actor.person_id
         self._draft_id, self._draft_version = wizard.view.draft_id, wizard.view.draft_version
+        self._shown_by = THIS_PROCESS
         return _focus(NOTICE_ID if wizard.overtaken else focus)
 
     def _follow(self, wizard: flow.Wizard, focus: str, step_before: int) -> list:
@@ -181,9 +182,25 @@ class WizardState(BrowserGateState):
         return [event for event in events if event is not None]
 
     def _expect_address(self, step: int) -> None:
-        if self._address_steps_of != THIS_PROCESS:
-            self._address_steps, self._address_steps_of = [], THIS_PROCESS
+        if self._shown_by != THIS_PROCESS:
+            self._address_steps = []
         self._address_steps = [*self._address_steps[-3:], step]
+
+    def _shows_already(self, actor: Actor, wanted: int, params: dict) -> bool:
+        """Whether a page load has nothing to show that the tab does not: its address names the
+        step this process last showed this caller, put there by the tab's own move (its on_load, or
+        a late one that a later move overtook) or loaded again while the stored draft is still the
+        one shown (the same address arriving twice must not undo what happened in between)."""
+        if not (self.loaded and wanted and actor.person_id == self._owner_id
+                and self._shown_by == THIS_PROCESS and "resumed" not in params):
+            return False
+        if wanted in self._address_steps:
+            del self._address_steps[:self._address_steps.index(wanted) + 1]
+            return True
+        if wanted != self.step or len(params) > 1:
+            return False
+        stored = drafts.read_draft(actor.person_id)
+        return (stored.draft_id, stored.version) == (self._draft_id, self._draft_version)
 
     def _wizard_of(self, actor: Actor) -> flow.Wizard:
         return flow.Wizard(actor, self._view(), deny=partial(self._deny, actor), source_ip=self._client_ip())
@@ -224,11 +241,7 @@ class WizardState(BrowserGateState):
         the dashboard roster's "Change level" / "Remove access" link (``?type=&org=&person=``) names."""
         params = self.router.url.query_parameters
         wanted = record_id(str(params.get("step", ""))[:2])
-        if (self.loaded and wanted and wanted in self._address_steps and actor.person_id == self._owner_id
-                and self._address_steps_of == THIS_PROCESS and "resumed" not in params):
-            # This tab's own move put the step in the address: shown already (or overtaken by a
-            # later move whose own on_load is still to come).
-            del self._address_steps[:self._address_steps.index(wanted) + 1]
+        if self._shows_already(actor, wanted, params):
             return None
         self._address_steps = []
         wizard = self._wizard_of(actor)
