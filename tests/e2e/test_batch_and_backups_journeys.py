@@ -18,10 +18,11 @@ from sqlmodel import Session, select
 
 from immtrax_portal.auth.sessions import hash_of, new_random_id
 from immtrax_portal.db import build_engine
-from immtrax_portal.domain.enums import RequestStatus, RequestType
+from immtrax_portal.domain.enums import AccessLevel, RequestStatus, RequestType
 from immtrax_portal.domain.models import (
     AccessRequest,
     AuditEvent,
+    Grant,
     Invitation,
     Organization,
     Person,
@@ -178,7 +179,35 @@ def test_an_uploaded_csv_fills_the_list_and_is_checked(portal, page_at, tmp_path
     expect(cell(page, 3, "First name")).to_have_value("Fern")
 
 
-def test_same_level_as_a_colleague_suggests_and_the_questions_decide(portal, page_at):
+@pytest.fixture
+def colleague(database):
+    """Sage Colleaguejourney, a Record Maintenance user of Bozeman for one test: the demo's users
+    there are changed by other journeys on the same portal (one removes Harper Little Owl)."""
+    with Session(database) as session:
+        bch = session.exec(select(Organization).where(Organization.code == "BCH-0303")).one()
+        email = "sage.colleaguejourney@bozemanhealth.example"
+        sage = session.exec(select(Person).where(Person.email == email)).first()
+        if sage is None:
+            sage = Person(email=email, first_name="Sage", last_name="Colleaguejourney")
+            session.add(sage)
+            session.flush()
+        grant = session.exec(select(Grant).where(Grant.person_id == sage.id,
+                                                 Grant.organization_id == bch.id)).first()
+        grant = grant or Grant(person_id=sage.id, organization_id=bch.id,
+                               access_level=AccessLevel.RECORD_MAINTENANCE)
+        grant.active, grant.until = True, None
+        session.add(grant)
+        session.commit()
+        grant_id = grant.id
+    yield "Sage Colleaguejourney"
+    with Session(database) as session:
+        grant = session.get(Grant, grant_id)
+        grant.active = False
+        session.add(grant)
+        session.commit()
+
+
+def test_same_level_as_a_colleague_suggests_and_the_questions_decide(portal, page_at, colleague):
     page = page_at(width=1280)
     sign_in_as(page, portal, MARCUS, return_to="/requests/new")
     heading = page.locator("#wizard-step-heading")
@@ -200,16 +229,16 @@ def test_same_level_as_a_colleague_suggests_and_the_questions_decide(portal, pag
         main.get_by_label(label).fill(value)
     page.get_by_role("button", name="Continue").click()
     expect(heading).to_have_text("Access level", timeout=15000)
-    main.get_by_label("Colleague", exact=True).select_option(label="Harper Little Owl (Record Maintenance)")
+    main.get_by_label("Colleague", exact=True).select_option(label=f"{colleague} (Record Maintenance)")
     note = page.locator("#colleague-note")
-    expect(note).to_contain_text("Harper Little Owl has Record Maintenance")
+    expect(note).to_contain_text(f"{colleague} has Record Maintenance")
     assert not page.locator("#field-access-level-record-maintenance").is_checked()  # never a blind copy
     photograph(page, "wizard-colleague-picked")
     assert_no_violations(page, "wizard, colleague picked")
     main.get_by_role("group", name="Do they only look up records and update consent?").get_by_role(
         "radio", name="Yes"
     ).click()
-    expect(note).to_contain_text("need only Read Only with Consent, less than Harper Little Owl's")
+    expect(note).to_contain_text(f"need only Read Only with Consent, less than {colleague}'s")
     photograph(page, "wizard-colleague-answers-differ")
     page.get_by_role("button", name="Cancel request").click()
     page.get_by_role("button", name="Yes, discard it").click()
