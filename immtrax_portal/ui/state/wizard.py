@@ -190,7 +190,8 @@ class WizardState(BrowserGateState):
         """Whether a page load has nothing to show that the tab does not: its address names the
         step this process last showed this caller, put there by the tab's own move (its on_load, or
         a late one that a later move overtook) or loaded again while the stored draft is still the
-        one shown (the same address arriving twice must not undo what happened in between)."""
+        one shown (the same address arriving twice must not undo what happened in between). An
+        address of the tab's own move is taken off its list, with the older ones it overtook."""
         if not (self.loaded and wanted and actor.person_id == self._owner_id
                 and self._shown_by == THIS_PROCESS and "resumed" not in params):
             return False

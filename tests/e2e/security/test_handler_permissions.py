@@ -49,13 +49,13 @@ def callers_on_the_second_database(case) -> set[str]:
     allowed call that only reads (the handler's queries), and one refusal with and one without a
     signed-in caller (the denial row, with and without an actor). The other refusals differ only in
     who is refused, which the guard decides before any query; the SQLite pass runs the whole table."""
-    chosen = {caller for caller, expect in case.callers.items() if expect.outcome == Outcome.ALLOWED
-              and expect.writes}
-    for outcome in (Outcome.DENIED, Outcome.ALLOWED):
-        of_outcome = [caller for caller in CALLERS if case.callers[caller].outcome == outcome]
-        if outcome == Outcome.DENIED and "anonymous" in of_outcome:
-            chosen.add("anonymous")
-        chosen.update([caller for caller in of_outcome if caller != "anonymous"][:1])
+    allowed = [caller for caller in CALLERS if case.callers[caller].outcome == Outcome.ALLOWED]
+    refused = [caller for caller in CALLERS if case.callers[caller].outcome == Outcome.DENIED]
+    chosen = {caller for caller in allowed if case.callers[caller].writes}
+    signed_in_allowed, signed_in_refused = ([caller for caller in callers if caller != "anonymous"]
+                                            for callers in (allowed, refused))
+    chosen.update(signed_in_allowed[:1] + signed_in_refused[:1])
+    chosen.update({"anonymous"} & set(refused))
     return chosen
 
 
