@@ -100,15 +100,23 @@ def press_continue(page) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+PERSON_LABELS = {"first_name": "Legal first name", "last_name": "Legal last name",
+                 "email": "Work email", "phone": "Phone number", "job_title": "Job title",
+                 "start_date": "Start date"}
+
+
+def person_answers(first: str, last: str, email: str, *, job: str = "Registered Nurse",
+                   start: str | None = None) -> dict[str, str]:
+    """What ``fill_person`` types, by the draft's field names (to wait for all of it to be saved)."""
+    return {"first_name": first, "last_name": last, "email": email, "phone": "406-555-0187",
+            "job_title": job, "start_date": start or iso(4)}
+
+
 def fill_person(page, first: str, last: str, email: str, *, job: str = "Registered Nurse",
                 start: str | None = None) -> None:
     main = page.get_by_role("main")
-    main.get_by_label("Legal first name").fill(first)
-    main.get_by_label("Legal last name").fill(last)
-    main.get_by_label("Work email").fill(email)
-    main.get_by_label("Phone number").fill("406-555-0187")
-    main.get_by_label("Job title").fill(job)
-    main.get_by_label("Start date").fill(start or iso(4))
+    for name, value in person_answers(first, last, email, job=job, start=start).items():
+        main.get_by_label(PERSON_LABELS[name]).fill(value)
 
 
 def submit_and_confirm(page, kind: str) -> str:
