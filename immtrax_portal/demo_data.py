@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
@@ -153,7 +153,7 @@ def _new_access(org_id: int, first: str, last: str, email: str, level: AccessLev
     return RequestDraft(
         organization_id=org_id, request_type=kind, first_name=first, last_name=last, email=email,
         phone="406-555-0142", job_title="Medical Assistant",
-        start_date=(date.today() + timedelta(days=7)).isoformat(), access_level=level.value,
+        start_date=(program_today() + timedelta(days=7)).isoformat(), access_level=level.value,
     )
 
 
@@ -300,7 +300,7 @@ def _deletion_submitted(world: DemoWorld) -> None:
     _submit(world.dana, RequestDraft(
         organization_id=world.organizations["BFC-0101"], request_type=RequestType.ACCESS_DELETION,
         subject_person_id=_person_id("casey.lindqvist@billingsclinic.example"),
-        deletion_reason="left_employment", last_day=date.today().isoformat()), "deletion")
+        deletion_reason="left_employment", last_day=program_today().isoformat()), "deletion")
 
 
 
@@ -386,7 +386,7 @@ def _idle_user(world: DemoWorld) -> None:
     Dana to confirm or remove; everyone else signed in this week."""
     people = world.people
     from immtrax_portal.services import inactivity
-    today = utcnow().date()
+    today = program_today()   # the registry's report is in the program's days
     lines = ["username,last_login", f"aholm,{(today - timedelta(days=75)).isoformat()}"]
     lines += [f"{name},{(today - timedelta(days=2)).isoformat()}"
               for name in ("dfarrell", "etwo", "fortiz", "gmccall", "hlittle", "ibrandt", "jkeller")]

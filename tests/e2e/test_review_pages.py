@@ -66,8 +66,8 @@ def rae_cookie(portal, portal_database_url) -> dict:
             session.flush()
             access_ends.schedule(session, grant, access_ends.END_DATE, program_today() + timedelta(days=5),
                                  request=None, actor_id=None, actor_role="system")
-        report = (f"username,last_login\ntberg,{(utcnow() - timedelta(days=70)).date().isoformat()}\n"
-                  ).encode()
+        # The registry reports days in the program's zone (a UTC date is a day ahead each evening).
+        report = f"username,last_login\ntberg,{(program_today() - timedelta(days=70)).isoformat()}\n".encode()
         parsed = inactivity.parse_report(report)
         inactivity.apply_report(staff, parsed, inactivity.plan_report(staff, parsed).fingerprint)
     return {"name": "immtrax_session", "value": raw, "url": portal}

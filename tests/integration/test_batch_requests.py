@@ -4,7 +4,7 @@ it, one request each in one transaction, one receipt, and a second submit that m
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -14,6 +14,8 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.enums import RequestStatus, RequestType
 from immtrax_portal.domain.models import AccessRequest, AuditEvent, Invitation, OutboundEmail, Person
 from immtrax_portal.domain.permissions import NotAllowed
+from immtrax_portal.domain.validation import MAX_START_DAYS_PAST
+from immtrax_portal.program_time import program_today
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.batch.check import (
     OPEN_REQUEST,
@@ -26,6 +28,7 @@ from immtrax_portal.services.batch.rows import PersonRow, parse_people_csv
 from immtrax_portal.services.batch.submit import BatchRefused, submit_people
 from immtrax_portal.services.requests import submit_request
 from immtrax_portal.services.wizard.steps import REGISTRY
+from immtrax_portal.settings import get_settings
 from tests.support.databases import BACKENDS, fresh_database_url, use_database
 from tests.support.wizard_world import build_world, new_access
 
@@ -106,6 +109,30 @@ def test_an_uploaded_file_is_read_the_same_way(world):
     rows = parse_people_csv(data)
     assert check_rows(sam(world), world.alpha, rows).ok
     assert len(submit_people(world.sam, world.alpha, rows, KEY)) == 2
+
+
+@pytest.fixture
+def program_day_not_utcs(monkeypatch):
+    """A program zone whose calendar day is not UTC's at this moment (a day ahead or a day behind;
+    between them the two zones cover every hour), so that a check reading the server's date
+    instead of the program's gets a day wrong whenever the test runs."""
+    zone = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Etc/GMT+12"
+    monkeypatch.setenv("IMMTRAX_BUSINESS_TIME_ZONE", zone)
+    get_settings.cache_clear()
+    yield program_today()
+    monkeypatch.delenv("IMMTRAX_BUSINESS_TIME_ZONE")
+    get_settings.cache_clear()
+
+
+def test_a_start_date_is_checked_against_the_programs_day_not_the_servers(world, program_day_not_utcs):
+    today = program_day_not_utcs
+    assert today != datetime.now(UTC).date()
+    earliest = today - timedelta(days=MAX_START_DAYS_PAST)
+    checked = check_rows(sam(world), world.alpha, [
+        person(0, start_date=earliest.isoformat()),
+        person(1, start_date=(earliest - timedelta(days=1)).isoformat())])
+    assert checked.rows[0].problems == {}
+    assert set(checked.rows[1].problems) == {"start_date"}
 
 
 def test_every_kind_of_bad_row_is_named_in_plain_words_per_row(world):

@@ -20,6 +20,7 @@ from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.enums import RequestType
 from immtrax_portal.domain.models import Person
 from immtrax_portal.domain.permissions import Actor, NotAllowed, require_not_about_self, require_supervisor_of
+from immtrax_portal.program_time import program_today
 from immtrax_portal.services import audit
 from immtrax_portal.services.batch.rows import FIELDS, MAX_PEOPLE, PersonRow
 from immtrax_portal.services.rate_limits import check_rate
@@ -83,7 +84,7 @@ def check_rows(actor: Actor, organization_id: int, rows: list[PersonRow], *, tod
     """Every row checked; blank rows dropped. Raises ``NotAllowed`` for an organization that is not
     the caller's, ``RateLimited`` past the look-up limit (both already recorded)."""
     require_supervisor_of(actor, organization_id)
-    today = today or date.today()
+    today = today or program_today()
     rows = [row for row in rows if not row.is_blank][:MAX_PEOPLE]
     if not rows:
         return BatchCheck([], NO_PEOPLE)

@@ -19,6 +19,7 @@ from immtrax_portal.db import session_scope
 from immtrax_portal.domain.audit_actions import AuditAction
 from immtrax_portal.domain.models import AccessRequest, Organization, Person
 from immtrax_portal.domain.permissions import NotAllowed, require_supervisor_of
+from immtrax_portal.program_time import program_today
 from immtrax_portal.services import audit, emails
 from immtrax_portal.services.actors import load_actor
 from immtrax_portal.services.batch.rows import MAX_PEOPLE, PersonRow
@@ -72,7 +73,7 @@ def submit_people(person_id: int, organization_id: int, rows: list[PersonRow], i
                 draft = row.answers(organization_id).request_draft()
                 try:
                     made.append(_create_request(session, actor, draft, row_key(key, index),
-                                                today or date.today(), source_ip, receipt=False))
+                                                today or program_today(), source_ip, receipt=False))
                 except SubmissionRefused as refused:
                     raise BatchRefused(index + 1, refused) from None
             steps = [step.split(". ", 1)[-1] for step in next_steps(made[0].request_type)]
