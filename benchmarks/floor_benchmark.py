@@ -18,7 +18,9 @@ filter form: the call, the redirect and the page's load, as a tab does it), ``li
 changes through the portal's services in this process; time until every open dashboard received
 it, and statements per change; the blank app's watcher polls a file), ``interactive`` (Playwright
 Chromium, navigation start to ``<main data-hydrated="true">``), ``memory`` (the worker's RSS
-before and after opening the most tabs, per tab). Nothing is asserted: it prints one table.
+before and after opening the most tabs, per tab; then the same for as many more while the first
+stay open: the first figure carries the worker's one-time growth, the second what one more open
+tab costs). Nothing is asserted: it prints one table.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ class Side:
     live_statements: dict[int, float] = field(default_factory=dict)
     interactive: dict[str, float] = field(default_factory=dict)
     tab_bytes: float | None = None
+    # The next tabs, opened while the first ones stay open: what one more tab costs once the
+    # worker's one-time growth (imports, caches, pools, the allocator's arenas) is behind it.
+    next_tab_bytes: float | None = None
     tabs_measured: int = 0
 
 
@@ -149,6 +154,11 @@ async def turn_and_memory(base: str, cookie: str, call: Call, counts: list[int],
         await asyncio.sleep(2)
         side.tab_bytes = (rss(worker) - before) / biggest
         side.tabs_measured = biggest
+        before = rss(worker)
+        more = await open_tabs(base, call.page, biggest, cookie)
+        await asyncio.sleep(2)
+        side.next_tab_bytes = (rss(worker) - before) / biggest
+        await close_tabs(more)
     if store in sections:
         for count in counts:
             each = events if count == 1 else max(2, events * 5 // count)
@@ -328,6 +338,10 @@ def table(portal: Side, blank: Side, database: str, load: tuple, counts: list[in
         rows.append(f"| worker memory per open tab (RSS delta / {portal.tabs_measured} tabs) | "
                     f"{portal.tab_bytes / 1024:,.0f} KB | {blank.tab_bytes / 1024:,.0f} KB | "
                     f"{ratio(portal.tab_bytes, blank.tab_bytes)} |")
+    if portal.next_tab_bytes is not None and blank.next_tab_bytes is not None:
+        rows.append(f"| same, the next {portal.tabs_measured} tabs (the first ones still open) | "
+                    f"{portal.next_tab_bytes / 1024:,.0f} KB | {blank.next_tab_bytes / 1024:,.0f} KB | "
+                    f"{ratio(portal.next_tab_bytes, blank.next_tab_bytes)} |")
     rows = [r for r in rows if r]
     rows.append("")
     rows.append(f"Load average (1/5/15 min) at the start: {load[0]}, at the end: {load[1]}; "
