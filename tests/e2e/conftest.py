@@ -8,6 +8,7 @@ instance of their own, to kill and restart.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import psutil
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tests.e2e.browser import launch_chromium
 from tests.support.databases import SINGLE_BACKEND, empty_database_url
@@ -417,3 +418,32 @@ def in_review(portal_env):
                 _advance(request.id, [Action.ASK_FOR_INFO], pat, Role.STAFF, reason=question)
             return request.number
     return make
+
+
+# --- What the server saved of a supervisor's wizard draft -----------------------------------------
+
+def person_id(engine, email: str) -> int:
+    from immtrax_portal.domain.models import Person
+
+    with Session(engine) as session:
+        return session.exec(select(Person.id).where(Person.email == email)).one()
+
+
+def saved_draft(engine, supervisor_email: str) -> dict:
+    from immtrax_portal.domain.models import WizardDraft
+
+    with Session(engine) as session:
+        row = session.exec(select(WizardDraft).where(
+            WizardDraft.supervisor_id == person_id(engine, supervisor_email))).first()
+        return json.loads(row.data) if row else {}
+
+
+def wait_for_draft(engine, supervisor_email: str, **expected: str) -> dict:
+    """Until the server has saved what was typed (saves are debounced in the page)."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        draft = saved_draft(engine, supervisor_email)
+        if all(draft.get(key, "") == value for key, value in expected.items()):   # "": not saved
+            return draft
+        time.sleep(0.2)
+    raise AssertionError(f"the draft never held {expected}: {saved_draft(engine, supervisor_email)}")

@@ -8,9 +8,6 @@ every process group of the server: no shutdown code runs, as in a power cut or a
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
@@ -21,14 +18,15 @@ from immtrax_portal.domain.models import (
     Invitation,
     OutboundEmail,
     Person,
-    WizardDraft,
 )
 from tests.e2e.conftest import (
     PortalProcess,
     portal_database,
     portal_of_its_own,
     save_screenshot,
+    saved_draft,
     sign_in_as,
+    wait_for_draft,
 )
 from tests.e2e.test_accessibility import assert_no_violations
 from tests.e2e.test_wizard_journeys import at_step, fill_person, person_answers, press_continue, radio
@@ -50,29 +48,6 @@ def own_portal(tmp_path_factory) -> PortalProcess:
 def database(own_portal):
     with portal_database(own_portal) as engine:
         yield engine
-
-
-def person_id(engine, email: str) -> int:
-    with Session(engine) as session:
-        return session.exec(select(Person.id).where(Person.email == email)).one()
-
-
-def saved_draft(engine, supervisor_email: str) -> dict:
-    with Session(engine) as session:
-        row = session.exec(select(WizardDraft).where(
-            WizardDraft.supervisor_id == person_id(engine, supervisor_email))).first()
-        return json.loads(row.data) if row else {}
-
-
-def wait_for_draft(engine, supervisor_email: str, **expected: str) -> dict:
-    """Until the server has saved what was typed (saves are debounced in the page)."""
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        draft = saved_draft(engine, supervisor_email)
-        if all(draft.get(key) == value for key, value in expected.items()):
-            return draft
-        time.sleep(0.2)
-    raise AssertionError(f"the draft never held {expected}: {saved_draft(engine, supervisor_email)}")
 
 
 def requests_about(engine, email: str) -> list[AccessRequest]:

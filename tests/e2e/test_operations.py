@@ -26,8 +26,8 @@ from tests.e2e.conftest import (
     portal_of_its_own,
     save_screenshot,
     sign_in_as,
+    wait_for_draft,
 )
-from tests.e2e.test_faults import wait_for_draft
 from tests.e2e.test_wizard_journeys import (
     at_step,
     fill_person,

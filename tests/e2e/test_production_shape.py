@@ -31,8 +31,14 @@ from sqlmodel import Session, select
 
 from immtrax_portal.db import build_engine
 from immtrax_portal.domain.models import AccessRequest, Invitation, Person
-from tests.e2e.conftest import ROOT, PortalProcess, portal_environment, save_screenshot, sign_in_as
-from tests.e2e.test_faults import wait_for_draft
+from tests.e2e.conftest import (
+    ROOT,
+    PortalProcess,
+    portal_environment,
+    save_screenshot,
+    sign_in_as,
+    wait_for_draft,
+)
 from tests.e2e.test_live_dashboards import DELETION, dashboard_of
 from tests.e2e.test_wizard_journeys import at_step, fill_person, open_fresh_wizard, press_continue, radio
 from tests.support.balancer import NGINX, Nginx

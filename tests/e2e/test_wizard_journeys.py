@@ -20,11 +20,12 @@ from immtrax_portal.db import build_engine
 from immtrax_portal.domain.enums import AccessLevel, RequestStatus, RequestType
 from immtrax_portal.domain.models import AccessRequest, Grant, Organization, Person
 from immtrax_portal.program_time import program_today
-from tests.e2e.conftest import save_screenshot, sign_in_as
+from tests.e2e.conftest import save_screenshot, sign_in_as, wait_for_draft
 
 pytestmark = pytest.mark.e2e
 
 DANA, MARCUS = "demo-supervisor-two-orgs", "demo-supervisor-one-org"
+DANA_EMAIL = "dana.whitfield@billingsclinic.example"
 HEADING = "#wizard-step-heading"
 WIDTHS = (390, 1280)
 
@@ -408,7 +409,8 @@ def test_the_draft_survives_a_reload_and_cancel_discards_it(portal, page_at, dat
     main.get_by_label("Legal last name").fill("Reload")
     main.get_by_label("Work email").fill("sky.reload@laurelpeds.example")
     main.get_by_label("Work email").press("Tab")
-    page.wait_for_timeout(1000)  # the debounced save reaches the server
+    wait_for_draft(database, DANA_EMAIL, first_name="Sky", last_name="Reload",  # the debounced save
+                   email="sky.reload@laurelpeds.example")
 
     page.reload()
     at_step(page, 2, "The person")
@@ -430,7 +432,7 @@ def test_the_draft_survives_a_reload_and_cancel_discards_it(portal, page_at, dat
     assert requests_about(database, "sky.reload@laurelpeds.example") == []
 
 
-def test_another_supervisor_never_sees_the_draft(portal, page_at):
+def test_another_supervisor_never_sees_the_draft(portal, page_at, database):
     dana = page_at(1280)
     open_fresh_wizard(dana, portal, DANA)
     radio(dana, "Laurel Pediatrics").check()
@@ -439,7 +441,7 @@ def test_another_supervisor_never_sees_the_draft(portal, page_at):
     at_step(dana, 2, "The person")
     dana.get_by_label("Legal first name").fill("Private")
     dana.get_by_label("Legal first name").press("Tab")
-    dana.wait_for_timeout(800)
+    wait_for_draft(database, DANA_EMAIL, first_name="Private")  # on the server, where Marcus is too
 
     marcus = page_at(1280)
     open_fresh_wizard(marcus, portal, MARCUS)

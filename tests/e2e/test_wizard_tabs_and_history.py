@@ -8,15 +8,10 @@
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 from playwright.sync_api import expect
-from sqlmodel import Session, select
 
-from immtrax_portal.domain.models import Person, WizardDraft
-from tests.e2e.conftest import save_screenshot
+from tests.e2e.conftest import save_screenshot, saved_draft, wait_for_draft
 from tests.e2e.test_wizard_journeys import (
     DANA,
     HEADING,
@@ -31,23 +26,6 @@ pytestmark = pytest.mark.e2e
 
 DANA_EMAIL = "dana.whitfield@billingsclinic.example"
 NEWER = "This request was changed in another tab or window"
-
-
-def saved_draft(engine) -> dict:
-    with Session(engine) as session:
-        dana = session.exec(select(Person.id).where(Person.email == DANA_EMAIL)).one()
-        row = session.exec(select(WizardDraft).where(WizardDraft.supervisor_id == dana)).first()
-        return json.loads(row.data) if row else {}
-
-
-def wait_for_draft(engine, **expected: str) -> dict:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        draft = saved_draft(engine)
-        if all(draft.get(key, "") == value for key, value in expected.items()):
-            return draft
-        time.sleep(0.2)
-    raise AssertionError(f"the draft never held {expected}: {saved_draft(engine)}")
 
 
 def type_into(page, label: str, text: str) -> None:
@@ -66,7 +44,7 @@ def test_the_browser_back_button_goes_to_the_step_before(portal, page_at, databa
     at_step(page, 2, "The person")
     expect(page).to_have_url(f"{portal}/requests/new?step=2")
     type_into(page, "Legal first name", "Bette")
-    wait_for_draft(database, first_name="Bette")
+    wait_for_draft(database, DANA_EMAIL, first_name="Bette")
 
     page.go_back()
     at_step(page, 1, "Organization and request type")
@@ -106,7 +84,7 @@ def test_two_tabs_on_one_draft_never_overwrite_each_other_silently(portal, page_
     at_step(second, 2, "The person")
 
     type_into(first, "Legal first name", "Ada")
-    wait_for_draft(database, first_name="Ada")
+    wait_for_draft(database, DANA_EMAIL, first_name="Ada")
 
     type_into(second, "Legal last name", "Byron")  # this tab still shows no first name
     notice = second.locator("#wizard-notice")
@@ -115,19 +93,19 @@ def test_two_tabs_on_one_draft_never_overwrite_each_other_silently(portal, page_
     expect(second.get_by_role("main").get_by_label("Legal first name")).to_have_value("Ada")
     # What this tab typed is not shown as if it were saved: the field shows the stored draft.
     expect(second.get_by_role("main").get_by_label("Legal last name")).to_have_value("")
-    assert saved_draft(database).get("first_name") == "Ada"
-    assert "last_name" not in saved_draft(database)
+    assert saved_draft(database, DANA_EMAIL).get("first_name") == "Ada"
+    assert "last_name" not in saved_draft(database, DANA_EMAIL)
     save_screenshot(second, "wizard-two-tabs-told-390")
 
     # Shown the newer draft, the second tab carries on; now the first is the one behind.
     type_into(second, "Legal last name", "Byron")
-    wait_for_draft(database, first_name="Ada", last_name="Byron")
+    wait_for_draft(database, DANA_EMAIL, first_name="Ada", last_name="Byron")
     expect(second.locator("#wizard-notice")).to_have_count(0)
     type_into(first, "Job title", "Registered Nurse")
     expect(first.locator("#wizard-notice")).to_contain_text(NEWER)
     expect(first.get_by_role("main").get_by_label("Legal last name")).to_have_value("Byron")
-    assert saved_draft(database).get("last_name") == "Byron"
-    assert "job_title" not in saved_draft(database)
+    assert saved_draft(database, DANA_EMAIL).get("last_name") == "Byron"
+    assert "job_title" not in saved_draft(database, DANA_EMAIL)
     save_screenshot(first, "wizard-two-tabs-told-1280")
     expect(first.locator(HEADING)).to_have_text("The person")
 
