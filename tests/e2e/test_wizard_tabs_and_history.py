@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import save_screenshot, saved_draft, wait_for_draft
 from tests.e2e.test_wizard_journeys import (
     DANA,
+    DANA_EMAIL,
     HEADING,
     at_step,
     database,  # noqa: F401 - a fixture
@@ -24,7 +25,6 @@ from tests.e2e.test_wizard_journeys import (
 
 pytestmark = pytest.mark.e2e
 
-DANA_EMAIL = "dana.whitfield@billingsclinic.example"
 NEWER = "This request was changed in another tab or window"
 
 

@@ -120,8 +120,7 @@ def program_day_not_utcs(monkeypatch):
     monkeypatch.setenv("IMMTRAX_BUSINESS_TIME_ZONE", zone)
     get_settings.cache_clear()
     yield program_today()
-    monkeypatch.delenv("IMMTRAX_BUSINESS_TIME_ZONE")
-    get_settings.cache_clear()
+    get_settings.cache_clear()   # monkeypatch puts the variable back after this
 
 
 def test_a_start_date_is_checked_against_the_programs_day_not_the_servers(world, program_day_not_utcs):
