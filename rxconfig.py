@@ -13,10 +13,8 @@ config = rx.Config(
     # The event websocket accepts only the portal's own public origin.
     cors_allowed_origins=[settings.public_url],
     redis_url=settings.redis_url,
-    plugins=[
-        rx.plugins.RadixThemesPlugin(
-            theme=rx.theme(appearance="light", accent_color="blue", has_background=False)
-        )
-    ],
+    # No Radix Themes: the pages are plain elements styled by assets/portal.css, and its stylesheet
+    # (700 KB, parsed on every first paint) would style nothing of theirs.
+    plugins=[],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

@@ -15,6 +15,7 @@ from immtrax_portal.operations.health import health_routes
 from immtrax_portal.operations.logs import configure_logging_from_settings
 from immtrax_portal.operations.metrics import metrics_routes
 from immtrax_portal.operations.observation import ObservedEvents, ObservedRequestsMiddleware
+from immtrax_portal.serving import PageWithoutRedirect
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import (
     router_privacy,  # noqa: F401  (the browser gets no request headers)
@@ -89,6 +90,7 @@ def _front_routes():
     counter when it is switched on; every request of the port gets an id and is counted."""
     front = build_http_app([*health_routes(), *metrics_routes(), *debug_routes()])
     front.add_middleware(ObservedRequestsMiddleware)
+    front.add_middleware(PageWithoutRedirect)
     return front
 
 

@@ -46,7 +46,7 @@ def content_security_policy(settings: Settings) -> str:
       tests) does the policy fall back to ``'unsafe-inline'``.
     - ``'unsafe-eval'``: Reflex runs ``rx.call_script`` (focus moves, the full-page loads to the
       sign-in routes) with ``eval`` in the browser; without it those events fail.
-    - ``style-src 'self' 'unsafe-inline'``: Radix Themes and Emotion set ``style`` attributes and
+    - ``style-src 'self' 'unsafe-inline'``: React and Emotion set ``style`` attributes and
       insert ``<style>`` rules at run time, which hashes cannot name.
     - ``connect-src`` names the websocket origin (ws:// or wss:// of the public URL) explicitly,
       since not every browser lets ``'self'`` cover it.

@@ -208,3 +208,28 @@ def _export_reproducibly() -> None:
 
 if __name__ == "__main__" and sys.argv[1:] == ["export"]:
     _export_reproducibly()
+
+
+class PageWithoutRedirect:
+    """Serve ``/dashboard`` as the built page's folder ``/dashboard/`` itself. The static files
+    would answer a redirect to the folder first, and every link, bookmark and sign-in return of
+    the portal is written without the slash: one round trip more on every page load."""
+
+    def __init__(self, app, pages_dir: Path | None = None) -> None:
+        self.app, self._pages_dir, self._pages = app, pages_dir, None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            path = scope["path"]
+            if not path.endswith("/") and path in self.page_paths():
+                scope = {**scope, "path": f"{path}/", "raw_path": f"{path}/".encode()}
+        await self.app(scope, receive, send)
+
+    def page_paths(self) -> frozenset[str]:
+        """The built pages' addresses without the slash (read once: a build is never changed
+        under a running server; a new one is served by a new start)."""
+        if self._pages is None:
+            root = self._pages_dir or built_pages_dir()
+            self._pages = frozenset("/" + page.parent.relative_to(root).as_posix()
+                                    for page in root.glob("**/index.html") if page.parent != root)
+        return self._pages

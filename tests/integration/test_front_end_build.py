@@ -61,6 +61,15 @@ def test_two_builds_give_the_same_content_security_policy_hashes(two_builds):
     assert first and first == second
 
 
+def test_a_page_loads_only_the_portals_own_small_stylesheet(two_builds):
+    """Every first paint parses the stylesheets before anything shows; the Radix Themes one (700 KB,
+    every component in every colour) styled none of the portal's plain elements."""
+    assets = serving.built_pages_dir(two_builds[0]) / "assets"
+    sheets = {path.name: path.stat().st_size for path in assets.glob("*.css")}
+    assert sheets and sum(sheets.values()) < 32_000, sheets
+    assert not any("radix-themes" in path.read_text() for path in assets.glob("*.css"))
+
+
 def test_a_build_is_stamped_for_its_sources_and_public_url(two_builds, monkeypatch):
     monkeypatch.setenv("REFLEX_WEB_WORKDIR", str(two_builds[0]))
     assert serving.build_is_current(Settings(public_url=PUBLIC_URL))

@@ -6,6 +6,7 @@ import reflex as rx
 
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes, theme
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.components.session_timeout import session_timeout_warning
 
 
@@ -16,8 +17,7 @@ def skip_link() -> rx.Component:
 def button_link(text: str, href: str, *, variant: str = "", reload: bool = False, **props):
     """A link that looks like a button; ``reload`` for server routes the client router must not take."""
     if reload:
-        props["reload_document"] = True
-        return rx.link(text, href=href, class_name=f"portal-button {variant}".strip(), **props)
+        return server_link(text, href=href, class_name=f"portal-button {variant}".strip(), **props)
     return rx.el.a(text, href=href, class_name=f"portal-button {variant}".strip(), **props)
 
 

@@ -23,6 +23,7 @@ from immtrax_portal.ui.components.form_field import (
     field_id,
 )
 from immtrax_portal.ui.components.layout import button_link, notice, okta_guide_link, page_frame, section
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.state.agreement import AgreementState as A
 
 HEADINGS = {
@@ -81,8 +82,7 @@ def _sign_in_first() -> rx.Component:
         _invitation_facts(),
         rx.el.p("Sign in with your Okta account that uses the work email the invitation was sent to. "
                 "Opening this page does not use up the link."),
-        rx.el.p(rx.link("Sign in to continue", href=A.sign_in_link, reload_document=True,
-                        class_name="portal-button")),
+        rx.el.p(server_link("Sign in to continue", href=A.sign_in_link, class_name="portal-button")),
         rx.el.p("No Okta account yet? Follow the ", okta_guide_link(),
                 ", then come back to this link.", style={"color": theme.MUTED}),
     )
@@ -183,8 +183,7 @@ def _receipt() -> rx.Component:
             id="next",
         ),
         rx.el.div(
-            rx.link("Download your signed agreement (PDF)", href=A.pdf_link, reload_document=True,
-                    class_name="portal-button"),
+            server_link("Download your signed agreement (PDF)", href=A.pdf_link, class_name="portal-button"),
             rx.el.a("Read your signed agreement", href=A.signed_agreement_link,
                     class_name="portal-button secondary"),
             button_link("Go to your dashboard", routes.DASHBOARD, variant="secondary"),

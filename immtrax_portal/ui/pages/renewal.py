@@ -22,6 +22,7 @@ from immtrax_portal.ui.components.form_field import (
     field_id,
 )
 from immtrax_portal.ui.components.layout import button_link, notice, page_frame
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.pages.agreement import CHECKBOX_STYLE, FIRST_ACK_ID
 from immtrax_portal.ui.state.renewal import RenewalState as R
 
@@ -146,9 +147,7 @@ def _sign_in_first() -> rx.Component:
             ") to read and sign it. Opening this page does not use up the link.",
         ),
         rx.el.p(
-            rx.link(
-                "Sign in to continue", href=R.sign_in_link, reload_document=True, class_name="portal-button"
-            )
+            server_link("Sign in to continue", href=R.sign_in_link, class_name="portal-button")
         ),
     )
 

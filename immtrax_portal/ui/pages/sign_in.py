@@ -8,6 +8,7 @@ from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import notice, okta_guide_link, page_frame, section
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.state.session import SignInPageState as S
 
 
@@ -38,8 +39,7 @@ def sign_in_page() -> rx.Component:
         _demo_label(),
         rx.el.p("You sign in with your own Okta account. The portal never sees your password."),
         rx.cond(S.continue_url != "",
-                rx.link("Continue to sign in with Okta", href=S.continue_url, reload_document=True,
-                        class_name="portal-button"),
+                server_link("Continue to sign in with Okta", href=S.continue_url, class_name="portal-button"),
                 rx.el.p("Getting the sign-in ready…", role="status")),
         section(
             "No Okta account yet?",

@@ -7,6 +7,7 @@ import reflex as rx
 from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import button_link, notice, page_frame
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.state.signed_agreement import SignedAgreementState as S
 
 
@@ -29,7 +30,7 @@ def _signed() -> rx.Component:
                 style={"font_weight": "700", "color": rx.cond(S.text_verified, theme.SUCCESS, theme.ERROR)}),
         _facts(),
         rx.el.div(
-            rx.link("Download as PDF", href=S.pdf_link, reload_document=True, class_name="portal-button"),
+            server_link("Download as PDF", href=S.pdf_link, class_name="portal-button"),
             button_link("Go to your dashboard", routes.DASHBOARD, variant="secondary"),
             style={"display": "flex", "flex_wrap": "wrap", "gap": "0.75rem", "margin": "1rem 0 1.5rem"},
         ),

@@ -12,6 +12,7 @@ import reflex as rx
 from immtrax_portal.ui import routes, theme
 from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.layout import card, card_grid, page_frame, section
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.components.live_status import live_status
 from immtrax_portal.ui.pages.staff_queue import staff_nav
 from immtrax_portal.ui.pages.staff_reviews import review_figures
@@ -156,8 +157,7 @@ def staff_metrics_page() -> rx.Component:
                         id="reviews"),
                 section("Access over time", _scrolls(_lifecycle(), "Access over time table"), id="lifecycle"),
                 section("Export", rx.el.p(
-                    rx.link("Download the open queue as CSV", href=M.open_export_href, reload_document=True,
-                            style={"text_decoration": "underline"}),
+                    server_link("Download the open queue as CSV", href=M.open_export_href),
                     ". To export other requests, filter the queue first and use its export button."),
                     id="export"),
             ),
