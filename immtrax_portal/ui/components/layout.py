@@ -6,7 +6,6 @@ import reflex as rx
 
 from immtrax_portal.settings import get_settings
 from immtrax_portal.ui import routes, theme
-from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.components.session_timeout import session_timeout_warning
 
 
@@ -14,10 +13,8 @@ def skip_link() -> rx.Component:
     return rx.el.a("Skip to main content", href="#main", class_name="skip-link")
 
 
-def button_link(text: str, href: str, *, variant: str = "", reload: bool = False, **props):
-    """A link that looks like a button; ``reload`` for server routes the client router must not take."""
-    if reload:
-        return server_link(text, href=href, class_name=f"portal-button {variant}".strip(), **props)
+def button_link(text: str, href: str, *, variant: str = "", **props):
+    """A link that looks like a button, to a page of the portal (a server route: ``server_link``)."""
     return rx.el.a(text, href=href, class_name=f"portal-button {variant}".strip(), **props)
 
 
