@@ -9,7 +9,7 @@ from immtrax_portal.ui.components.account import account_actions
 from immtrax_portal.ui.components.confirm import confirm_panel
 from immtrax_portal.ui.components.form_field import INPUT_STYLE, LABEL_STYLE
 from immtrax_portal.ui.components.layout import notice, page_frame
-from immtrax_portal.ui.components.links import page_link, server_link
+from immtrax_portal.ui.components.links import server_link
 from immtrax_portal.ui.components.live_status import live_status
 from immtrax_portal.ui.components.request_table import CAPTION_STYLE, status_badge
 from immtrax_portal.ui.state.staff_queue import BULK_APPLY_ID, BULK_CONFIRM_ID
@@ -38,7 +38,7 @@ def staff_nav() -> rx.Component:
 def _tabs() -> rx.Component:
     return rx.el.nav(
         rx.el.ul(
-            rx.foreach(Q.tabs, lambda t: rx.el.li(page_link(
+            rx.foreach(Q.tabs, lambda t: rx.el.li(rx.el.a(
                 t["label"], rx.el.span(" (", t["count"], ")"),
                 href=t["href"],
                 aria_current=t["current"],
@@ -113,7 +113,7 @@ def _filters() -> rx.Component:
         ),
         rx.el.div(
             rx.el.button("Apply filters", type="submit", class_name="portal-button"),
-            page_link("Clear filters", href=Q.clear_href, class_name="portal-button secondary"),
+            rx.el.a("Clear filters", href=Q.clear_href, class_name="portal-button secondary"),
             server_link("Export these requests (CSV)", href=Q.export_href,
                         class_name="portal-button secondary"),
             style={"display": "flex", "gap": "0.75rem", "flex_wrap": "wrap", "margin_top": "1rem"},
@@ -135,7 +135,7 @@ def _row(row) -> rx.Component:
                         style={"width": "1.4rem", "height": "1.4rem", "margin": "0"}),
             style={**_CELL, "width": "2.5rem"},
         ),
-        rx.el.td(page_link(rx.el.strong(row["number"]),
+        rx.el.td(rx.el.a(rx.el.strong(row["number"]),
                              href=f"{routes.REQUEST}?number=" + row["number"].to(str)),
                  rx.cond(row["duplicate_of"] != "", rx.el.strong(
                      "Likely duplicate of ", row["duplicate_of"],
@@ -266,10 +266,10 @@ def _worklist() -> rx.Component:
 def _pager() -> rx.Component:
     return rx.el.nav(
         rx.cond(Q.previous_href != "",
-                page_link("Previous page", href=Q.previous_href, class_name="portal-button secondary")),
+                rx.el.a("Previous page", href=Q.previous_href, class_name="portal-button secondary")),
         rx.el.span("Page ", Q.page, " of ", Q.pages),
         rx.cond(Q.next_href != "",
-                page_link("Next page", href=Q.next_href, class_name="portal-button secondary")),
+                rx.el.a("Next page", href=Q.next_href, class_name="portal-button secondary")),
         aria_label="Queue pages",
         style={"display": "flex", "gap": "1rem", "align_items": "center", "margin": "0.75rem 0",
                "flex_wrap": "wrap"},
